@@ -1,0 +1,35 @@
+# KFM observability-as-code. `make render` then `make test` on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: render test check bench venv promtool clean
+
+## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
+render: $(VENV)/.installed
+	$(PY) -m generator render
+
+## test: install promtool if missing, then run every test (unit, promtool, generated tests)
+test: $(VENV)/.installed promtool
+	$(PY) -m pytest
+
+## check: fail if the committed out/ differs from a fresh render (drift gate)
+check: $(VENV)/.installed
+	$(PY) -m generator check
+
+## bench: rule counts and render time for 10, 100 and 1,000 datasets
+bench: $(VENV)/.installed promtool
+	$(PY) bench/freshness_scale.py
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+promtool:
+	scripts/install-promtool.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache

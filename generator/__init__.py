@@ -1,0 +1,20 @@
+"""KFM observability-as-code: Python definitions -> rules, tests and more under out/.
+
+The definition API, for files in slo/ and alerts/:
+
+    from generator import SLO, EventsRatio, Latency, Freshness, PolicyDecisionHealth
+    from generator import Alerting, Tier, BurnWindow, Invariant, load_datasets
+    from generator import conventions
+"""
+from . import conventions
+from .invariants import Invariant
+from .sli import DatasetMaxAge, EventsRatio, Freshness, Latency, PolicyDecisionHealth
+from .slo import SLO, Alerting, BurnWindow, Tier
+from .tables import load_datasets
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SLO", "Alerting", "BurnWindow", "Tier", "Invariant", "EventsRatio", "Latency", "Freshness",
+    "PolicyDecisionHealth", "DatasetMaxAge", "load_datasets", "conventions", "__version__",
+]

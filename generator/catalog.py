@@ -1,0 +1,144 @@
+"""Load KFM's definitions from slo/ and alerts/, collecting every problem.
+
+Each definitions file is a Python module with a module-level ``SLOS`` and/or
+``ALERTS`` list. Files starting with '_' are helpers and are not loaded on
+their own.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import conventions as c
+from .invariants import Invariant
+from .problems import DefinitionError, Problem
+from .slo import SLO
+from .windows import TIERS
+
+DEFINITION_DIRS = ("slo", "alerts")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    root: Path
+    slos: tuple[SLO, ...]
+    invariants: tuple[Invariant, ...]
+
+    def relative(self, path: str) -> str:
+        return relative_to(self.root, path)
+
+
+def relative_to(root: Path, path: str) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def definition_files(root: Path) -> list[Path]:
+    files = []
+    for folder in DEFINITION_DIRS:
+        base = root / folder
+        if base.is_dir():
+            files.extend(sorted(p for p in base.glob("*.py") if not p.name.startswith("_")))
+    return files
+
+
+def load(root: Path) -> Catalog:
+    root = root.resolve()
+    problems: list[Problem] = []
+    slos: list[SLO] = []
+    invariants: list[Invariant] = []
+    added_path = str(root) not in sys.path
+    if added_path:
+        sys.path.insert(0, str(root))
+    try:
+        for path in definition_files(root):
+            rel = relative_to(root, str(path))
+            try:
+                module = _import(path)
+            except DefinitionError as error:
+                problems.extend(_relativize(root, error.problems))
+                continue
+            except Exception as error:  # a definitions file that does not run
+                problems.append(Problem(rel, "module", "import", _describe(error, path)))
+                continue
+            found_any = False
+            for attribute, kind, into in (("SLOS", SLO, slos), ("ALERTS", Invariant, invariants)):
+                items = getattr(module, attribute, None)
+                if items is None:
+                    continue
+                found_any = True
+                for index, item in enumerate(items):
+                    if not isinstance(item, kind):
+                        problems.append(Problem(rel, f"{attribute}[{index}]", "type",
+                                                f"expected {kind.__name__}, got {type(item).__name__}"))
+                    else:
+                        into.append(item)
+            if not found_any:
+                problems.append(Problem(rel, "module", "SLOS", "defines neither SLOS nor ALERTS"))
+    finally:
+        if added_path:
+            sys.path.remove(str(root))
+    problems.extend(_duplicates(root, slos, invariants))
+    if problems:
+        raise DefinitionError(problems)
+    return Catalog(root, tuple(sorted(slos, key=lambda s: s.name)),
+                   tuple(sorted(invariants, key=lambda i: i.name)))
+
+
+def _import(path: Path):
+    name = "kfm_definitions_" + "_".join(path.with_suffix("").parts[-2:])
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def _describe(error: Exception, path: Path) -> str:
+    line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if os.path.abspath(frame.filename) == str(path):
+            line = frame.lineno
+    if isinstance(error, SyntaxError) and error.lineno:
+        line = error.lineno
+    where = f"line {line}: " if line else ""
+    return f"{where}{type(error).__name__}: {error}"
+
+
+def _relativize(root: Path, problems: list[Problem]) -> list[Problem]:
+    return [Problem(relative_to(root, p.file), p.definition, p.field, p.message) for p in problems]
+
+
+def _duplicates(root: Path, slos: list[SLO], invariants: list[Invariant]) -> list[Problem]:
+    problems = []
+    first_slo: dict[str, SLO] = {}
+    for slo in slos:
+        if slo.name in first_slo:
+            other = relative_to(root, first_slo[slo.name].defined_in)
+            problems.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", "name",
+                                    f"duplicate SLO name (also defined in {other})"))
+        else:
+            first_slo[slo.name] = slo
+    generated = {c.burn_alert(s.name, t): s for s in slos for t in TIERS}
+    generated.update({c.no_data_alert(s.name): s for s in slos})
+    seen: dict[str, Invariant] = {}
+    for inv in invariants:
+        where = relative_to(root, inv.defined_in)
+        if inv.name in seen:
+            problems.append(Problem(where, f"invariant {inv.name!r}", "name",
+                                    f"duplicate alert name (also defined in {relative_to(root, seen[inv.name].defined_in)})"))
+        elif inv.name in generated:
+            problems.append(Problem(where, f"invariant {inv.name!r}", "name",
+                                    f"clashes with an alert generated for SLO {generated[inv.name].name!r}"))
+        seen.setdefault(inv.name, inv)
+    return problems

@@ -1,0 +1,193 @@
+"""The one place that names things: source metrics, labels, recorded series,
+rule groups, alerts, files and dashboard uids.
+
+Rules, tests, dashboards, the collector config and instrumentation helpers
+all read names from here, so a name is typed exactly once. docs/metrics.md
+documents the contract.
+"""
+from __future__ import annotations
+
+import re
+
+from .durations import format_duration
+
+# --- the metric contract: what KFM services expose --------------------------
+
+PIPELINE_RUNS = "kfm_pipeline_runs_total"                       # counter
+PIPELINE_RUN_DURATION = "kfm_pipeline_run_duration_seconds"     # histogram
+DATASET_LAST_SUCCESS = "kfm_dataset_last_success_timestamp_seconds"  # gauge
+PROMOTION_GATE_RESULTS = "kfm_promotion_gate_results_total"     # counter
+PROMOTIONS = "kfm_promotions_total"                             # counter
+EVIDENCE_RESOLUTIONS = "kfm_evidence_resolutions_total"         # counter
+EVIDENCE_RESOLUTION_DURATION = "kfm_evidence_resolution_duration_seconds"  # histogram
+FOCUS_ANSWERS = "kfm_focus_answers_total"                       # counter
+POLICY_DECISIONS = "kfm_policy_decisions_total"                 # counter
+HTTP_SERVER_DURATION = "http_server_request_duration_seconds"   # histogram (OTel semconv)
+
+# --- labels on those metrics, with their bounded values ---------------------
+
+DATASET = "dataset"
+STAGE = "stage"
+STATUS = "status"
+GATE = "gate"
+RESULT = "result"
+WORST_GATE_RESULT = "worst_gate_result"
+OUTCOME = "outcome"
+DECISION = "decision"
+ROUTE = "route"
+POLICY_LABEL = "policy_label"
+HTTP_ROUTE = "http_route"
+HTTP_STATUS = "http_response_status_code"
+DECISION_CLASS = "kfm_decision"
+
+EVIDENCE_OUTCOMES = ("resolved", "unresolved", "error")
+FOCUS_OUTCOMES = ("answered", "abstained", "error")
+LABEL_VALUES: dict[str, tuple[str, ...]] = {
+    STATUS: ("success", "failure"),
+    RESULT: ("pass", "fail", "error"),
+    WORST_GATE_RESULT: ("pass", "fail", "error"),
+    DECISION: ("allow", "deny", "error"),
+    DECISION_CLASS: ("allow", "deny", "error"),
+    POLICY_LABEL: ("present", "missing"),
+}
+
+# Each metric's type and labels; a tuple lists a bounded label's values,
+# None marks a label whose values are open (dataset names, routes).
+METRIC_LABELS: dict[str, tuple[str, dict[str, tuple[str, ...] | None]]] = {
+    PIPELINE_RUNS: ("counter", {DATASET: None, STAGE: None, STATUS: LABEL_VALUES[STATUS]}),
+    PIPELINE_RUN_DURATION: ("histogram", {DATASET: None, STAGE: None}),
+    DATASET_LAST_SUCCESS: ("gauge", {DATASET: None}),
+    PROMOTION_GATE_RESULTS: ("counter", {DATASET: None, GATE: None, RESULT: LABEL_VALUES[RESULT]}),
+    PROMOTIONS: ("counter", {DATASET: None, WORST_GATE_RESULT: LABEL_VALUES[WORST_GATE_RESULT]}),
+    EVIDENCE_RESOLUTIONS: ("counter", {OUTCOME: EVIDENCE_OUTCOMES}),
+    EVIDENCE_RESOLUTION_DURATION: ("histogram", {}),
+    FOCUS_ANSWERS: ("counter", {OUTCOME: FOCUS_OUTCOMES}),
+    POLICY_DECISIONS: ("counter", {DECISION: LABEL_VALUES[DECISION], ROUTE: None,
+                                   POLICY_LABEL: LABEL_VALUES[POLICY_LABEL]}),
+    HTTP_SERVER_DURATION: ("histogram", {HTTP_ROUTE: None, HTTP_STATUS: None,
+                                         DECISION_CLASS: LABEL_VALUES[DECISION_CLASS]}),
+}
+
+HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
+
+
+def known_label_values(metric: str, label: str) -> tuple[str, ...]:
+    """Bounded values of a label of a contract metric (histogram suffixes allowed)."""
+    for suffix in ("",) + HISTOGRAM_SUFFIXES:
+        base = metric[: -len(suffix)] if suffix and metric.endswith(suffix) else metric
+        if base in METRIC_LABELS:
+            return METRIC_LABELS[base][1].get(label) or ()
+    return LABEL_VALUES.get(label, ())
+
+
+# Histogram buckets (seconds). A latency SLO threshold must be one of these.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1.0, 2.5, 5.0, 10.0)
+PIPELINE_DURATION_BUCKETS = (1.0, 10.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0)
+HISTOGRAM_BUCKETS = {
+    EVIDENCE_RESOLUTION_DURATION: LATENCY_BUCKETS,
+    HTTP_SERVER_DURATION: LATENCY_BUCKETS,
+    PIPELINE_RUN_DURATION: PIPELINE_DURATION_BUCKETS,
+}
+
+# Correlation IDs live on spans and logs only, never on metric labels.
+CORRELATION_IDS = ("run_id", "audit_ref", "dataset_version_id")
+
+# --- labels the generator puts on what it records and alerts ----------------
+
+SLO_LABEL = "slo"
+SERVICE_LABEL = "service"
+TEAM_LABEL = "team"
+SEVERITY_LABEL = "severity"
+TIER_LABEL = "tier"
+LONG_WINDOW_LABEL = "long_window"
+SHORT_WINDOW_LABEL = "short_window"
+BURN_RATE_LABEL = "burn_rate"
+PERIOD_LABEL = "period"
+OBJECTIVE_LABEL = "objective"
+RESERVED_LABELS = frozenset({
+    SLO_LABEL, SERVICE_LABEL, TEAM_LABEL, SEVERITY_LABEL, TIER_LABEL, LONG_WINDOW_LABEL,
+    SHORT_WINDOW_LABEL, BURN_RATE_LABEL, PERIOD_LABEL, OBJECTIVE_LABEL, "alertname",
+})
+
+# --- recorded series --------------------------------------------------------
+
+BASE_WINDOW_SECONDS = 300  # short recordings that every longer window is staged on
+BAD_EVENTS_RATE = "kfm_slo:bad_events:rate5m"
+TOTAL_EVENTS_RATE = "kfm_slo:total_events:rate5m"
+DATASET_STALE = "kfm_slo:dataset_stale:bool"
+FRESHNESS_MAX_AGE = "kfm_slo:freshness_max_age:seconds"
+PERIOD_ERROR_RATIO = "kfm_slo:error_ratio:period"
+OBJECTIVE = "kfm_slo:objective:ratio"
+ERROR_BUDGET = "kfm_slo:error_budget:ratio"
+BUDGET_REMAINING = "kfm_slo:error_budget_remaining:period"
+PERIOD_BURN_RATE = "kfm_slo:burn_rate:period"
+
+
+def error_ratio(window_seconds: int) -> str:
+    return f"kfm_slo:error_ratio:{format_duration(window_seconds)}"
+
+
+def burn_rate(window_seconds: int) -> str:
+    return f"kfm_slo:burn_rate:{format_duration(window_seconds)}"
+
+
+# --- rule groups, alerts, files, dashboards ---------------------------------
+
+def rule_group(slo_name: str) -> str:
+    return f"kfm-slo-{slo_name}"
+
+
+INVARIANTS_GROUP = "kfm-invariants"
+
+
+def pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_ ]+", name) if part)
+
+
+def burn_alert(slo_name: str, tier: str) -> str:
+    """One alert name per SLO and tier; window pairs are told apart by labels."""
+    return f"{pascal(slo_name)}ErrorBudgetBurn{pascal(tier)}"
+
+
+def no_data_alert(slo_name: str) -> str:
+    return f"{pascal(slo_name)}SLINoData"
+
+
+def rules_file(service: str) -> str:
+    return f"prometheus/rules/{service}.rules.yaml"
+
+
+def rules_test_file(slo_name: str) -> str:
+    return f"prometheus/tests/{slo_name}.test.yaml"
+
+
+def prometheus_rule_file(service: str) -> str:
+    return f"kubernetes/prometheusrules/{service}.yaml"
+
+
+def prometheus_rule_name(service: str) -> str:
+    return f"kfm-slo-{service}"
+
+
+INVARIANTS_FILE_STEM = "invariants"
+
+
+def slo_dashboard_uid(slo_name: str) -> str:
+    """Stable uid of the SLO detail dashboard (Grafana allows 40 characters)."""
+    uid = f"kfm-slo-{slo_name}"
+    return uid[:40]
+
+
+OVERVIEW_DASHBOARD_UID = "kfm-slo-overview"
+
+
+def le_matcher_value(threshold: float) -> tuple[str, str]:
+    """Matcher (op, value) for a histogram bucket boundary.
+
+    prometheus-client writes whole numbers as "1.0", Go clients and the
+    collector's exporters as "1"; whole-number thresholds match both.
+    """
+    if float(threshold).is_integer():
+        whole = str(int(threshold))
+        return "=~", f"{whole}|{whole}\\.0"
+    return "=", repr(float(threshold))

@@ -1,0 +1,144 @@
+"""SLO and invariant definitions -> Prometheus rule groups (plain data).
+
+One group per SLO, in evaluation order: base recordings (the only rules that
+read raw series), error ratios for every window the alerts read, the
+traffic-weighted period ratio, budget metadata, then alerts. Keeping them in
+one group means every alert sees recordings of the same evaluation tick.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import conventions as c
+from .durations import format_duration, parse_duration
+from .invariants import Invariant
+from .numbers import percent, text
+from .slo import SLO
+from .windows import WindowPair, windows_needed
+
+
+@dataclass(frozen=True)
+class RuleCounts:
+    """How many rules of each cost class a set of groups holds."""
+
+    raw: int        # recordings that read raw series (base rates, staleness)
+    constant: int   # recordings of constants (objective, budget, max ages)
+    staged: int     # recordings built on other recordings
+    alerts: int
+
+    def __add__(self, other: "RuleCounts") -> "RuleCounts":
+        return RuleCounts(self.raw + other.raw, self.constant + other.constant,
+                          self.staged + other.staged, self.alerts + other.alerts)
+
+
+def _slo_sel(slo: SLO) -> str:
+    return f'{{{c.SLO_LABEL}="{slo.name}"}}'
+
+
+def slo_group(slo: SLO) -> tuple[dict, RuleCounts]:
+    sli = slo.sli
+    base = sli.base_rules(slo.name)  # type: ignore[attr-defined]
+    constants = [r for r in base if r["expr"].startswith("vector(")]
+    raw = [r for r in base if not r["expr"].startswith("vector(")]
+    staged: list[dict] = []
+    pairs = slo.all_pairs()
+    for window in windows_needed(pairs):
+        staged.append({"record": c.error_ratio(window), "expr": sli.window_ratio_expr(slo.name, window),  # type: ignore[attr-defined]
+                       "labels": {c.SLO_LABEL: slo.name}})
+    staged.append({"record": c.PERIOD_ERROR_RATIO,
+                   "expr": sli.window_ratio_expr(slo.name, slo.period_seconds),  # type: ignore[attr-defined]
+                   "labels": {c.SLO_LABEL: slo.name, c.PERIOD_LABEL: slo.period}})
+    budget = text(slo.error_budget)
+    metadata_labels = {c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service, c.TEAM_LABEL: slo.owner,
+                       c.PERIOD_LABEL: slo.period}
+    constants += [
+        {"record": c.OBJECTIVE, "expr": f"vector({text(slo.objective)})", "labels": metadata_labels},  # type: ignore[arg-type]
+        {"record": c.ERROR_BUDGET, "expr": f"vector({budget})", "labels": metadata_labels},
+    ]
+    staged.append({"record": c.BUDGET_REMAINING,
+                   "expr": f"1 - {c.PERIOD_ERROR_RATIO}{_slo_sel(slo)} / {budget}",
+                   "labels": {c.SLO_LABEL: slo.name}})
+    alerts = [burn_alert(slo, pair) for pair in pairs] + [no_data_alert(slo)]
+    rules = raw + constants + staged + alerts
+    counts = RuleCounts(raw=len(raw), constant=len(constants), staged=len(staged), alerts=len(alerts))
+    return {"name": c.rule_group(slo.name), "rules": rules}, counts
+
+
+def _common_labels(slo: SLO, tier: str) -> dict[str, str]:
+    labels = {c.SEVERITY_LABEL: tier, c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service,
+              c.TEAM_LABEL: slo.owner}
+    labels.update(dict(slo.labels))
+    return labels
+
+
+def _subject(slo: SLO) -> str:
+    group_by = slo.sli.group_by  # type: ignore[attr-defined]
+    if not group_by:
+        return slo.name
+    return slo.name + " (" + ", ".join(f"{label} {{{{ $labels.{label} }}}}" for label in group_by) + ")"
+
+
+def _annotations(slo: SLO, summary: str, description: str) -> dict[str, str]:
+    uid = c.slo_dashboard_uid(slo.name)
+    return {
+        "summary": summary,
+        "description": description,
+        "runbook_url": slo.runbook,
+        "dashboard_uid": uid,
+        "dashboard_url": f"/d/{uid}?var-slo={slo.name}",
+    }
+
+
+def burn_alert(slo: SLO, pair: WindowPair) -> dict:
+    threshold = text(pair.threshold(slo.error_budget))
+    sel = _slo_sel(slo)
+    expr = (f"{c.error_ratio(pair.long)}{sel} > {threshold}\n"
+            f"and\n"
+            f"{c.error_ratio(pair.short)}{sel} > {threshold}")
+    min_events = slo.alerting.min_events
+    if min_events and slo.sli.uses_events:  # type: ignore[attr-defined]
+        expr += f"\nand\n{slo.sli.events_in_window_expr(slo.name, pair.long)} >= {min_events}"  # type: ignore[attr-defined]
+    labels = _common_labels(slo, pair.tier)
+    labels.update({c.TIER_LABEL: f"{pair.tier}-{pair.long_text}-{pair.short_text}",
+                   c.LONG_WINDOW_LABEL: pair.long_text, c.SHORT_WINDOW_LABEL: pair.short_text,
+                   c.BURN_RATE_LABEL: text(pair.factor)})
+    labels.update(dict(slo.alerting.tier(pair.tier).labels))
+    exhaust = format_duration(int(slo.period_seconds / pair.factor) // 60 * 60)
+    summary = (f"{_subject(slo)} is burning its error budget {text(pair.factor)}x too fast "
+               f"over {pair.long_text} and {pair.short_text}")
+    description = (
+        f"{slo.description.strip()} The error ratio over the last {pair.long_text} is "
+        f"{{{{ $value | humanizePercentage }}}}, above {percent(pair.threshold(slo.error_budget))} "
+        f"({text(pair.factor)}x the {percent(slo.error_budget)} error budget of the "
+        f"{percent(slo.objective)} objective), and it is above that over {pair.short_text} too, "  # type: ignore[arg-type]
+        f"so it is still happening. At this rate the {slo.period} budget is gone in about {exhaust}.")
+    return {"alert": c.burn_alert(slo.name, pair.tier), "expr": expr,
+            "for": format_duration(pair.for_), "labels": dict(sorted(labels.items())),
+            "annotations": _annotations(slo, summary, description)}
+
+
+def no_data_alert(slo: SLO) -> dict:
+    sources = ", ".join(s.render() for s in slo.sli.source_selectors())  # type: ignore[attr-defined]
+    subject = f"dataset {{{{ $labels.{c.DATASET} }}}} of " if slo.sli.kind == "freshness" else ""  # type: ignore[attr-defined]
+    summary = f"No data for the SLI of {subject}{slo.name}: its burn-rate alerts cannot fire"
+    description = (f"The source series of the {slo.name} SLI ({sources}) are absent, so the SLO "
+                   f"cannot be computed and reads as neither healthy nor burning. Check that the "
+                   f"{slo.service} exporters are up and scraped, and that the metric names match "
+                   f"the metric contract.")
+    return {"alert": c.no_data_alert(slo.name), "expr": slo.sli.no_data_expr(slo.name),  # type: ignore[attr-defined]
+            "for": format_duration(parse_duration(slo.alerting.no_data_for)),
+            "labels": dict(sorted(_common_labels(slo, slo.no_data_severity).items())),
+            "annotations": _annotations(slo, summary, description)}
+
+
+def invariants_group(invariants: tuple[Invariant, ...]) -> tuple[dict, RuleCounts]:
+    rules = []
+    for inv in invariants:
+        labels = {c.SEVERITY_LABEL: inv.severity, c.TEAM_LABEL: inv.owner}
+        labels.update(dict(inv.labels))
+        rules.append({"alert": inv.name, "expr": inv.expr(), "labels": dict(sorted(labels.items())),
+                      "annotations": {"summary": inv.summary, "description": inv.description,
+                                      "runbook_url": inv.runbook,
+                                      "dashboard_uid": c.OVERVIEW_DASHBOARD_UID,
+                                      "dashboard_url": f"/d/{c.OVERVIEW_DASHBOARD_UID}"}})
+    return {"name": c.INVARIANTS_GROUP, "rules": rules}, RuleCounts(0, 0, 0, len(rules))

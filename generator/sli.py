@@ -1,0 +1,335 @@
+"""SLI kinds: what counts as an error, and how it becomes staged recordings.
+
+Every kind reduces to two things the rest of the compiler shares:
+- base recordings over the 5m staging window (the only rules that read raw
+  series), and
+- an error-ratio expression for any longer window, built on those base
+  recordings only.
+
+Event kinds (events ratio, latency, policy-decision health) record bad and
+total event rates and take a traffic-weighted ratio over a window:
+sum_over_time(bad) / sum_over_time(total). Freshness records, per dataset,
+whether the dataset is stale at each evaluation tick and takes the share of
+stale ticks: avg_over_time(stale).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from . import conventions as c
+from .durations import format_duration, parse_duration
+from .promql import Selector, SelectorError, is_valid_label_name, parse_selector
+
+BASE = format_duration(c.BASE_WINDOW_SECONDS)
+
+
+def _by(labels: tuple[str, ...]) -> str:
+    return f" by ({', '.join(labels)}) " if labels else ""
+
+
+def _slo_matcher(slo: str) -> str:
+    return f'{{{c.SLO_LABEL}="{slo}"}}'
+
+
+def _parse(field_name: str, text: object, problems: list[tuple[str, str]]) -> Selector | None:
+    try:
+        return parse_selector(text)  # type: ignore[arg-type]
+    except SelectorError as error:
+        problems.append((field_name, str(error)))
+        return None
+
+
+def _check_group_by(group_by: tuple[str, ...], problems: list[tuple[str, str]]) -> None:
+    for label in group_by:
+        if not is_valid_label_name(label):
+            problems.append(("sli.group_by", f"{label!r} is not a valid label name"))
+        elif label in c.RESERVED_LABELS:
+            problems.append(("sli.group_by", f"{label!r} is set by the generator; group by another label"))
+        elif label in c.CORRELATION_IDS:
+            problems.append(("sli.group_by", f"{label!r} is a correlation ID: unbounded, never a metric dimension"))
+
+
+@dataclass(frozen=True)
+class EventSources:
+    """Selectors of one event SLI after parsing: what the rules read."""
+
+    total: Selector
+    bad: Selector | None
+    good: Selector | None
+
+
+class EventSLI:
+    """Shared rule shapes of the event kinds."""
+
+    group_by: tuple[str, ...]
+    kind = "events"
+    uses_events = True
+
+    def sources(self) -> EventSources:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def example_labels(self) -> dict[str, dict[str, str]]:
+        return {}
+
+    def _sum_rate(self, selector: Selector) -> str:
+        return f"sum{_by(self.group_by)}(rate({selector.render()}[{BASE}]))"
+
+    def base_rules(self, slo: str) -> list[dict]:
+        src = self.sources()
+        total = self._sum_rate(src.total)
+        if src.bad is not None:
+            # A bad-events counter that never incremented may not exist yet:
+            # read it as zero wherever there is traffic.
+            bad = f"{self._sum_rate(src.bad)}\nor\n0 * {total}"
+        else:
+            assert src.good is not None
+            good = f"({self._sum_rate(src.good)}\nor\n0 * {total})"
+            bad = f"clamp_min(\n  {total}\n  -\n  {good.replace(chr(10), chr(10) + '  ')},\n  0\n)"
+        labels = {c.SLO_LABEL: slo}
+        return [
+            {"record": c.BAD_EVENTS_RATE, "expr": bad, "labels": labels},
+            {"record": c.TOTAL_EVENTS_RATE, "expr": total, "labels": labels},
+        ]
+
+    def window_ratio_expr(self, slo: str, window: int) -> str:
+        sel = _slo_matcher(slo)
+        if window == c.BASE_WINDOW_SECONDS:
+            bad, total = f"{c.BAD_EVENTS_RATE}{sel}", f"{c.TOTAL_EVENTS_RATE}{sel}"
+        else:
+            w = format_duration(window)
+            bad = f"sum_over_time({c.BAD_EVENTS_RATE}{sel}[{w}])"
+            total = f"sum_over_time({c.TOTAL_EVENTS_RATE}{sel}[{w}])"
+        # Zero traffic is a ratio of 0 (nothing failed), never NaN.
+        return f"{bad} / ({total} > 0)\nor\n0 * {total}"
+
+    def events_in_window_expr(self, slo: str, window: int) -> str:
+        w = format_duration(window)
+        return f"avg_over_time({c.TOTAL_EVENTS_RATE}{_slo_matcher(slo)}[{w}]) * {window}"
+
+    def no_data_expr(self, slo: str) -> str:
+        return f"absent({self.sources().total.render()})"
+
+    def source_selectors(self) -> list[Selector]:
+        src = self.sources()
+        return [s for s in (src.total, src.bad, src.good) if s is not None]
+
+
+@dataclass(frozen=True)
+class EventsRatio(EventSLI):
+    """Bad (or good) events over total events, both counters.
+
+    ``examples`` gives label values of one bad and one good series, as
+    ``{"bad": {...}, "good": {...}}``, for generated tests when the selectors
+    use regular expressions the generator cannot invert; otherwise they are
+    derived from the matchers.
+    """
+
+    total: str
+    bad: str | None = None
+    good: str | None = None
+    group_by: tuple[str, ...] = ()
+    examples: tuple | dict = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "group_by", tuple(self.group_by))
+        if isinstance(self.examples, dict):
+            frozen = tuple(sorted(
+                (side, tuple(sorted(labels.items())) if isinstance(labels, dict) else labels)
+                for side, labels in self.examples.items()))
+            object.__setattr__(self, "examples", frozen)
+
+    def example_labels(self) -> dict[str, dict[str, str]]:
+        return {side: dict(labels) for side, labels in self.examples}
+
+    def sources(self) -> EventSources:
+        return EventSources(
+            total=parse_selector(self.total),
+            bad=parse_selector(self.bad) if self.bad is not None else None,
+            good=parse_selector(self.good) if self.good is not None else None,
+        )
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        total = _parse("sli.total", self.total, found)
+        if (self.bad is None) == (self.good is None):
+            found.append(("sli.bad", "give exactly one of bad= or good= (events counted against total)"))
+        chosen_field = "sli.bad" if self.bad is not None else "sli.good"
+        chosen = self.bad if self.bad is not None else self.good
+        if chosen is not None:
+            _parse(chosen_field, chosen, found)
+        for side, labels in self.examples:
+            if side not in ("bad", "good") or not isinstance(labels, tuple):
+                found.append(("sli.examples", "give examples as {'bad': {label: value}, 'good': {label: value}}"))
+        _check_group_by(self.group_by, found)
+        return found
+
+    def canonical(self) -> dict:
+        return {"kind": "events_ratio", "total": self.total, "bad": self.bad, "good": self.good,
+                "group_by": list(self.group_by), "examples": self.example_labels()}
+
+
+@dataclass(frozen=True)
+class Latency(EventSLI):
+    """Share of requests slower than a threshold, from a histogram.
+
+    ``histogram`` is the histogram's base name with optional matchers
+    (``http_server_request_duration_seconds{http_route="/v1/query"}``); the
+    threshold must be one of the histogram's bucket boundaries.
+    """
+
+    histogram: str
+    threshold_seconds: float
+    group_by: tuple[str, ...] = ()
+    kind = "latency"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "group_by", tuple(self.group_by))
+
+    def sources(self) -> EventSources:
+        hist = parse_selector(self.histogram)
+        op, value = c.le_matcher_value(self.threshold_seconds)
+        return EventSources(
+            total=hist.with_metric(hist.metric + "_count"),
+            bad=None,
+            good=hist.with_metric(hist.metric + "_bucket").with_matcher("le", op, value),
+        )
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        hist = _parse("sli.histogram", self.histogram, found)
+        if hist is not None:
+            buckets = c.HISTOGRAM_BUCKETS.get(hist.metric)
+            if buckets is None:
+                found.append(("sli.histogram", f"{hist.metric!r} has no buckets in the conventions module"))
+            elif not isinstance(self.threshold_seconds, (int, float)) or isinstance(self.threshold_seconds, bool):
+                found.append(("sli.threshold_seconds", f"expected seconds as a number, got {self.threshold_seconds!r}"))
+            elif float(self.threshold_seconds) not in buckets:
+                found.append(("sli.threshold_seconds", f"{self.threshold_seconds!r} is not a bucket boundary of "
+                              f"{hist.metric} ({', '.join(map(repr, buckets))})"))
+            if any(m.label == "le" for m in hist.matchers):
+                found.append(("sli.histogram", "do not match on 'le'; give threshold_seconds instead"))
+        _check_group_by(self.group_by, found)
+        return found
+
+    def canonical(self) -> dict:
+        return {"kind": "latency", "histogram": self.histogram,
+                "threshold_seconds": self.threshold_seconds, "group_by": list(self.group_by)}
+
+
+@dataclass(frozen=True)
+class PolicyDecisionHealth(EventSLI):
+    """Share of policy decisions that evaluated (allow or deny) rather than errored.
+
+    A decision that errors is a deny (default deny), so it is safe but it is
+    still the policy engine failing; this SLI measures that.
+    """
+
+    route: str | None = None
+    group_by: tuple[str, ...] = ()
+    kind = "policy_decision_health"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "group_by", tuple(self.group_by))
+
+    def sources(self) -> EventSources:
+        total = Selector(c.POLICY_DECISIONS)
+        if self.route is not None:
+            total = total.with_matcher(c.ROUTE, "=", self.route)
+        return EventSources(total=total, bad=total.with_matcher(c.DECISION, "=", "error"), good=None)
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        if self.route is not None and (not isinstance(self.route, str) or not self.route):
+            found.append(("sli.route", "give a route or leave it out"))
+        _check_group_by(self.group_by, found)
+        return found
+
+    def canonical(self) -> dict:
+        return {"kind": "policy_decision_health", "route": self.route, "group_by": list(self.group_by)}
+
+
+@dataclass(frozen=True)
+class DatasetMaxAge:
+    """One dataset of a freshness SLO and how old its last success may get."""
+
+    dataset: str
+    max_age: str
+    cadence: str = ""
+
+    @property
+    def max_age_seconds(self) -> int:
+        return parse_duration(self.max_age)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Share of evaluation ticks each dataset was fresher than its maximum age.
+
+    Each dataset adds one constant rule (its maximum age); the staleness and
+    window rules are shared by all datasets (``by (dataset)``), so a thousand
+    datasets cost a thousand constants, not a thousand SLI pipelines.
+    """
+
+    datasets: tuple[DatasetMaxAge, ...]
+    metric: str = c.DATASET_LAST_SUCCESS
+    kind = "freshness"
+    uses_events = False
+    group_by: tuple[str, ...] = (c.DATASET,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "datasets", tuple(self.datasets))
+        object.__setattr__(self, "group_by", (c.DATASET,))
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        _parse("sli.metric", self.metric, found)
+        if not self.datasets:
+            found.append(("sli.datasets", "a freshness SLO needs at least one dataset"))
+        seen: set[str] = set()
+        for index, item in enumerate(self.datasets):
+            where = f"sli.datasets[{index}]"
+            if not isinstance(item, DatasetMaxAge):
+                found.append((where, f"expected DatasetMaxAge, got {item!r}"))
+                continue
+            if not isinstance(item.dataset, str) or not item.dataset:
+                found.append((f"{where}.dataset", "give the dataset's name"))
+            elif item.dataset in seen:
+                found.append((f"{where}.dataset", f"{item.dataset!r} is listed twice"))
+            seen.add(item.dataset)
+            try:
+                item.max_age_seconds
+            except ValueError as error:
+                found.append((f"{where}.max_age", f"dataset {item.dataset!r}: {error}"))
+        return found
+
+    def selector(self) -> Selector:
+        return parse_selector(self.metric)
+
+    def base_rules(self, slo: str) -> list[dict]:
+        rules = [
+            {"record": c.FRESHNESS_MAX_AGE, "expr": f"vector({item.max_age_seconds})",
+             "labels": {c.SLO_LABEL: slo, c.DATASET: item.dataset}}
+            for item in sorted(self.datasets, key=lambda d: d.dataset)
+        ]
+        last_success = f"max by ({c.DATASET}) ({self.selector().render()})"
+        stale = (f"(time() - {last_success})\n> bool on ({c.DATASET})\n"
+                 f"{c.FRESHNESS_MAX_AGE}{_slo_matcher(slo)}")
+        rules.append({"record": c.DATASET_STALE, "expr": stale, "labels": {c.SLO_LABEL: slo}})
+        return rules
+
+    def window_ratio_expr(self, slo: str, window: int) -> str:
+        return f"avg_over_time({c.DATASET_STALE}{_slo_matcher(slo)}[{format_duration(window)}])"
+
+    def no_data_expr(self, slo: str) -> str:
+        return (f"{c.FRESHNESS_MAX_AGE}{_slo_matcher(slo)}\n"
+                f"unless on ({c.DATASET})\n{self.selector().render()}")
+
+    def source_selectors(self) -> list[Selector]:
+        return [self.selector()]
+
+    def canonical(self) -> dict:
+        return {"kind": "freshness", "metric": self.metric,
+                "datasets": [[d.dataset, d.max_age, d.cadence] for d in self.datasets]}
+
+
+SLI = EventsRatio | Latency | PolicyDecisionHealth | Freshness
+SLI_KINDS: tuple[type, ...] = (EventsRatio, Latency, PolicyDecisionHealth, Freshness)

@@ -1,0 +1,549 @@
+"""Generate promtool unit tests for every SLO from its definition.
+
+Scenarios per SLO (each one promtool test group, one-minute ticks):
+- healthy:   errors at half the budget -> no alert of the SLO at all;
+- zero traffic (event SLIs): counters present but flat -> ratios 0, budget
+  remaining 1, no alert (never NaN);
+- outage:    total outage after an hour -> each pair fires at the tick the
+  window math predicts (simulate.py), within one evaluation interval;
+- annotations: outage from the first sample -> every pair of each tier fires
+  with exact labels and annotations (the live value is then exactly 100%);
+- slow burn: errors at about 2x the budget -> the tickets the math predicts,
+  never a page;
+- no data:   the SLI's source series absent -> the no-data alert;
+- recovery:  outage, then healthy -> each alert resolves when predicted.
+
+Timing checks query the ALERTS series (promql_expr_test), so they do not
+depend on the live value rendered into annotations.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Callable
+
+from . import conventions as c
+from .durations import format_duration, parse_duration
+from .problems import DefinitionError, Problem
+from .promql import Matcher, Selector
+from .rules import burn_alert, no_data_alert
+from .simulate import TICK, EventHistory, RatioSeries, StaleHistory, event_history, firing_ticks
+from .slo import SLO
+from .windows import WindowPair
+
+PER_TICK = Fraction(60)  # events a minute in generated traffic
+TOLERANCE = 1            # ticks either side of a predicted transition
+GENERIC_VALUES = ("ok", "200", "500", "503", "other")
+
+
+# --- series text ------------------------------------------------------------
+
+def _num(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    dec = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("1e-12")).normalize()
+    return format(dec, "f")
+
+
+def notation(values: list[Fraction]) -> str:
+    """promtool's expanding notation: 'a+bxn' is a, a+b, ..., a+n*b (n+1 values)."""
+    parts = []
+    i = 0
+    while i < len(values):
+        if i == len(values) - 1:
+            parts.append(_num(values[i]))
+            break
+        step = values[i + 1] - values[i]
+        j = i + 1
+        while j + 1 < len(values) and values[j + 1] - values[j] == step:
+            j += 1
+        sign = "+" if step >= 0 else "-"
+        parts.append(f"{_num(values[i])}{sign}{_num(abs(step))}x{j - i}")
+        i = j + 1
+    return " ".join(parts)
+
+
+def series_name(metric: str, labels: dict[str, str]) -> str:
+    if not labels:
+        return metric
+    body = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{metric}{{{body}}}"
+
+
+# --- example label values for event SLIs ------------------------------------
+
+@dataclass(frozen=True)
+class EventSeriesShape:
+    """Which series to write so the SLI's selectors see bad and good events."""
+
+    total_metric: str
+    part_metric: str
+    part_is_bad: bool
+    part_labels: dict[str, str]     # labels of the series the part selector (bad or good) matches
+    other_labels: dict[str, str]    # labels of a series the total matches but the part does not
+    group_labels: dict[str, str]
+    latency_le: str | None = None   # latency: the bucket series' le value
+
+
+def _value_for(metric: str, matcher: Matcher, want: bool) -> str | None:
+    """A label value that does (want=True) or does not match the matcher.
+
+    Values the metric contract knows come first, so a "good" evidence
+    resolution is outcome="resolved", not an invented value.
+    """
+    candidates = ([matcher.value] if matcher.op == "=" and want else [])
+    candidates += list(c.known_label_values(metric, matcher.label)) + list(GENERIC_VALUES)
+    return next((v for v in candidates if matcher.matches(v) == want), None)
+
+
+def group_labels(slo: SLO) -> dict[str, str]:
+    labels = {}
+    for label in slo.sli.group_by:  # type: ignore[attr-defined]
+        labels[label] = c.LABEL_VALUES.get(label, ("example",))[0]
+    return labels
+
+
+def event_shape(slo: SLO) -> EventSeriesShape:
+    sli = slo.sli
+    src = sli.sources()  # type: ignore[attr-defined]
+    problems: list[str] = []
+    part: Selector = src.bad if src.bad is not None else src.good
+    groups = group_labels(slo)
+    latency_le = None
+    if sli.kind == "latency":  # type: ignore[attr-defined]
+        le = next(m for m in part.matchers if m.label == "le")
+        latency_le = le.value if le.op == "=" else le.value.split("|")[1].replace("\\", "")
+    base = {m.label: m.value for m in src.total.matchers if m.op == "="}
+    for m in src.total.matchers:
+        if m.op != "=":
+            value = _value_for(src.total.metric, m, True)
+            if value is None:
+                problems.append(f"no example value matches {m.render()}")
+            else:
+                base[m.label] = value
+    part_labels = dict(base)
+    other_labels = dict(base)
+    extra = [m for m in part.matchers if m.label != "le" and not any(
+        t.label == m.label and t.op == m.op and t.value == m.value for t in src.total.matchers)]
+    for m in extra:
+        value = _value_for(part.metric, m, True)
+        if value is None:
+            problems.append(f"no example value matches {m.render()}")
+        else:
+            part_labels[m.label] = value
+            other_labels[m.label] = value
+    if extra and part.metric == src.total.metric:
+        value = _value_for(part.metric, extra[0], False)
+        if value is None:
+            problems.append(f"no example value fails {extra[0].render()}")
+        else:
+            other_labels[extra[0].label] = value
+    examples = sli.example_labels()  # type: ignore[attr-defined]
+    bad_side, good_side = ("bad", "good")
+    part_labels.update(examples.get(bad_side if src.bad is not None else good_side, {}))
+    other_labels.update(examples.get(good_side if src.bad is not None else bad_side, {}))
+    part_labels.update(groups)
+    other_labels.update(groups)
+    if latency_le is None and part.metric == src.total.metric:
+        if not (part.matches(part_labels) and src.total.matches(part_labels)):
+            problems.append(f"example labels {part_labels} do not match {part.render()}")
+        if part.matches(other_labels) or not src.total.matches(other_labels):
+            problems.append(f"example labels {other_labels} must match {src.total.render()} only")
+    if problems:
+        raise DefinitionError([Problem(slo.defined_in, f"SLO {slo.name!r}", "sli.examples",
+                                       "; ".join(problems) + " (give examples={'bad': {...}, 'good': {...}})")])
+    return EventSeriesShape(src.total.metric, part.metric, src.bad is not None, part_labels, other_labels,
+                            groups, latency_le)
+
+
+def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[dict]:
+    bad = list(history.bad)
+    good = [t - b for t, b in zip(history.total, history.bad)]
+    if shape.latency_le is not None:
+        labels = {k: v for k, v in shape.part_labels.items() if k != "le"}
+        return [
+            {"series": series_name(shape.total_metric, labels), "values": notation(list(history.total))},
+            {"series": series_name(shape.part_metric, {**labels, "le": shape.latency_le}),
+             "values": notation(good)},
+            {"series": series_name(shape.part_metric, {**labels, "le": "+Inf"}),
+             "values": notation(list(history.total))},
+        ]
+    part_values = bad if shape.part_is_bad else good
+    other_values = good if shape.part_is_bad else bad
+    if shape.part_metric == shape.total_metric:
+        return [
+            {"series": series_name(shape.part_metric, shape.part_labels), "values": notation(part_values)},
+            {"series": series_name(shape.total_metric, shape.other_labels), "values": notation(other_values)},
+        ]
+    return [
+        {"series": series_name(shape.total_metric, shape.other_labels), "values": notation(list(history.total))},
+        {"series": series_name(shape.part_metric, shape.part_labels), "values": notation(part_values)},
+    ]
+
+
+# --- freshness series ---------------------------------------------------------
+
+def _freshness_series(slo: SLO, last_success: dict[str, list[Fraction]]) -> list[dict]:
+    metric = slo.sli.selector()  # type: ignore[attr-defined]
+    base = {m.label: m.value for m in metric.matchers if m.op == "="}
+    return [{"series": series_name(metric.metric, {**base, c.DATASET: name}), "values": notation(values)}
+            for name, values in sorted(last_success.items())]
+
+
+def _always_fresh(ticks: int) -> list[Fraction]:
+    return [Fraction(TICK * k) for k in range(ticks + 1)]
+
+
+def _stale_from_tick(values: list[Fraction], max_age: int) -> StaleHistory:
+    return StaleHistory([TICK * k - v > max_age for k, v in enumerate(values)])
+
+
+# --- checks -----------------------------------------------------------------
+
+def _at(tick: int) -> str:
+    return format_duration(tick * TICK) if tick > 0 else "0s"
+
+
+def _alerts_selector(matchers: dict[str, str]) -> str:
+    body = ", ".join(f'{k}="{v}"' for k, v in sorted(matchers.items()))
+    return f"ALERTS{{{body}}}"
+
+
+def _expect_none(tick: int, matchers: dict[str, str]) -> dict:
+    return {"expr": _alerts_selector(matchers), "eval_time": _at(tick), "exp_samples": []}
+
+
+def _expect_firing(tick: int, alert: dict, extra: dict[str, str]) -> dict:
+    labels = {**alert["labels"], **extra, "alertname": alert["alert"], "alertstate": "firing"}
+    return {"expr": _alerts_selector({"alertname": alert["alert"], c.TIER_LABEL: alert["labels"][c.TIER_LABEL],
+                                      "alertstate": "firing"}),
+            "eval_time": _at(tick), "exp_samples": [{"labels": _alerts_selector(labels), "value": 1}]}
+
+
+def _render_annotations(annotations: dict[str, str], labels: dict[str, str], value: str) -> dict[str, str]:
+    rendered = {}
+    for key, text in annotations.items():
+        text = text.replace("{{ $value | humanizePercentage }}", value)
+        for label, label_value in labels.items():
+            text = text.replace(f"{{{{ $labels.{label} }}}}", label_value)
+        rendered[key] = text
+    return rendered
+
+
+@dataclass
+class Scenario:
+    name: str
+    explanation: list[str]
+    ticks: int
+    input_series: list[dict]
+    expr_tests: list[dict]
+    alert_tests: list[dict]
+
+    def as_test(self) -> dict:
+        test: dict = {"interval": _at(1), "input_series": self.input_series}
+        if self.alert_tests:
+            test["alert_rule_test"] = self.alert_tests
+        if self.expr_tests:
+            test["promql_expr_test"] = self.expr_tests
+        return test
+
+
+def _transition_checks(slo: SLO, pair: WindowPair, states: list[bool], extra: dict[str, str],
+                       start: int, why: list[str], label: str) -> list[dict]:
+    """Assert each firing start and stop after `start` within one evaluation interval."""
+    alert = burn_alert(slo, pair)
+    tier = {"alertname": alert["alert"], c.TIER_LABEL: alert["labels"][c.TIER_LABEL], "alertstate": "firing"}
+    checks = []
+    previous = states[start - 1] if start > 0 else False
+    for k in range(start, len(states)):
+        if states[k] == previous:
+            continue
+        previous = states[k]
+        verb = "starts firing" if states[k] else "stops firing"
+        why.append(f"{label}: {alert['labels'][c.TIER_LABEL]} {verb} at {_at(k)} (predicted)")
+        before, after = k - 1 - TOLERANCE, k + TOLERANCE
+        if states[k]:
+            if before >= 0 and not states[before]:
+                checks.append(_expect_none(before, tier))
+            if after < len(states) and states[after]:
+                checks.append(_expect_firing(after, alert, extra))
+        else:
+            if before >= 0 and states[before]:
+                checks.append(_expect_firing(before, alert, extra))
+            if after < len(states) and not states[after]:
+                checks.append(_expect_none(after, tier))
+    if not any(states[start:]):
+        why.append(f"{label}: {alert['labels'][c.TIER_LABEL]} never fires (predicted)")
+        checks.append(_expect_none(len(states) - 1, tier))
+    return checks
+
+
+# --- scenarios ----------------------------------------------------------------
+
+class _Scenarios:
+    def __init__(self, slo: SLO):
+        self.slo = slo
+        self.budget = Fraction(str(slo.error_budget))
+        self.pairs = slo.all_pairs()
+        self.freshness = slo.sli.kind == "freshness"  # type: ignore[attr-defined]
+        self.longest = max((p.long for p in self.pairs), default=3600) // TICK
+        self.slowest_for = max((p.for_ for p in self.pairs), default=0) // TICK
+        self.no_data_for = parse_duration(slo.alerting.no_data_for) // TICK
+        if self.freshness:
+            datasets = sorted(slo.sli.datasets, key=lambda d: (d.max_age_seconds, d.dataset))  # type: ignore[attr-defined]
+            self.victim = datasets[0]
+            self.max_age_ticks = self.victim.max_age_seconds // TICK
+            self.extra = {c.DATASET: self.victim.dataset}
+        else:
+            self.shape = event_shape(slo)
+            self.extra = dict(self.shape.group_labels)
+
+    # series builders ------------------------------------------------------
+    def _events(self, ticks: int, error: Callable[[int], Fraction],
+                per_tick: Fraction = PER_TICK) -> tuple[Callable[[int], list[dict]], RatioSeries]:
+        history = event_history(ticks, per_tick, error)
+
+        def upto(end: int) -> list[dict]:
+            return event_input_series(self.shape, EventHistory(history.total[: end + 1], history.bad[: end + 1]))
+        return upto, RatioSeries(history)
+
+    def _fresh(self, ticks: int, victim: list[Fraction] | None,
+               drop_victim: bool = False) -> tuple[Callable[[int], list[dict]], RatioSeries | None]:
+        values = {d.dataset: _always_fresh(ticks) for d in self.slo.sli.datasets}  # type: ignore[attr-defined]
+        if victim is not None:
+            values[self.victim.dataset] = victim
+        if drop_victim:
+            del values[self.victim.dataset]
+            ratio = None
+        else:
+            ratio = RatioSeries(_stale_from_tick(values[self.victim.dataset], self.victim.max_age_seconds))
+
+        def upto(end: int) -> list[dict]:
+            return _freshness_series(self.slo, {name: v[: end + 1] for name, v in values.items()})
+        return upto, ratio
+
+    def _states(self, series: RatioSeries) -> dict[WindowPair, list[bool]]:
+        min_events = self.slo.alerting.min_events if not self.freshness else 0
+        return {p: firing_ticks(series, p, self.budget, min_events) for p in self.pairs}
+
+    def _slo_quiet(self, tick: int, **extra: str) -> dict:
+        return _expect_none(tick, {c.SLO_LABEL: self.slo.name, **extra})
+
+    # scenarios ------------------------------------------------------------
+    def healthy(self) -> Scenario:
+        ticks = self.slowest_for + 60
+        why = ["errors at half the error budget: no alert of this SLO, not even pending"]
+        if self.freshness:
+            series, _ = self._fresh(ticks, None)
+            why = ["every dataset refreshed every minute: no alert of this SLO, not even pending"]
+        else:
+            series, _ = self._events(ticks, lambda k: self.budget / 2)
+        checks = [self._slo_quiet(k) for k in sorted({60, ticks // 2, ticks})]
+        return self._scenario("healthy", why, ticks, series, checks)
+
+    def zero_traffic(self) -> Scenario | None:
+        if self.freshness:
+            return None
+        ticks = 90
+        series, _ = self._events(ticks, lambda k: Fraction(0), per_tick=Fraction(0))
+        sel = {c.SLO_LABEL: self.slo.name, **self.shape.group_labels}
+        ratio_labels = series_name(c.error_ratio(min(p.long for p in self.pairs) if self.pairs else 3600), sel)
+        checks = [self._slo_quiet(ticks)]
+        if self.pairs:
+            checks.append({"expr": ratio_labels, "eval_time": _at(ticks),
+                           "exp_samples": [{"labels": ratio_labels, "value": 0}]})
+        remaining = series_name(c.BUDGET_REMAINING, {**sel, c.PERIOD_LABEL: self.slo.period})
+        checks.append({"expr": remaining, "eval_time": _at(ticks),
+                       "exp_samples": [{"labels": remaining, "value": 1}]})
+        why = ["counters exist but never increase: error ratios are 0 and the budget is whole (no NaN), no alert"]
+        return self._scenario("zero traffic", why, ticks, series, checks)
+
+    def outage(self) -> Scenario:
+        start = 60
+        why = [f"healthy for {_at(start)}, then every event fails"]
+        horizon = start + self.longest + self.slowest_for + 10
+        if self.freshness:
+            horizon += self.max_age_ticks
+            frozen = [Fraction(TICK * min(k, start)) for k in range(horizon + 1)]
+            why = [f"{self.victim.dataset} (max age {self.victim.max_age}) last succeeds at {_at(start)}; "
+                   "the other datasets stay fresh"]
+            series, ratio = self._fresh(horizon, frozen)
+        else:
+            series, ratio = self._events(horizon, lambda k: Fraction(int(k > start)))
+        assert ratio is not None
+        states = self._states(ratio)
+        end = max((_last_transition(s) for s in states.values()), default=start) + TOLERANCE + 1
+        checks = []
+        for pair, pair_states in states.items():
+            checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, 1, why, "outage")
+        if self.freshness:
+            checks.append({"expr": f'ALERTS{{{c.SLO_LABEL}="{self.slo.name}", {c.DATASET}!="{self.victim.dataset}"}}',
+                           "eval_time": _at(end), "exp_samples": []})
+        return self._scenario("outage", why, end, series, checks)
+
+    def annotations(self) -> Scenario | None:
+        if not self.pairs:
+            return None
+        ticks = self.slowest_for + 5
+        why = ["every event fails from the first sample, so every window's error ratio is exactly 1: "
+               "each tier fires with its exact labels and annotations"]
+        if self.freshness:
+            stale = [Fraction(TICK * k - TICK * (self.max_age_ticks + 1)) for k in range(ticks + 1)]
+            series, _ = self._fresh(ticks, stale)
+            why = [f"{self.victim.dataset} is older than its max age from the first sample: "
+                   "each tier fires with its exact labels and annotations"]
+        else:
+            series, _ = self._events(ticks, lambda k: Fraction(1))
+        tests = []
+        for tier in ("page", "ticket"):
+            alerts = [burn_alert(self.slo, p) for p in self.pairs if p.tier == tier]
+            if not alerts:
+                continue
+            expected = []
+            for alert in alerts:
+                labels = {**alert["labels"], **self.extra}
+                expected.append({"exp_labels": labels,
+                                 "exp_annotations": _render_annotations(alert["annotations"], labels, "100%")})
+            tests.append({"eval_time": _at(ticks), "alertname": alerts[0]["alert"], "exp_alerts": expected})
+        return self._scenario("annotations", why, ticks, series, [], tests)
+
+    def slow_burn(self) -> Scenario:
+        tickets = [p for p in self.pairs if p.tier == "ticket"]
+        # Healthy for a quarter of the shortest ticket window, so the long
+        # windows cross their threshold part-way rather than at once.
+        start = (min(p.long for p in tickets) if tickets else 86400) // TICK // 4
+        horizon = start + 3 * self.longest + self.slowest_for
+        if self.freshness:
+            gap = _slow_burn_gap(self.budget, self.max_age_ticks)
+            cycle = self.max_age_ticks + gap
+            share = Fraction(gap - 1, cycle)
+            why = [f"{self.victim.dataset} fresh for {_at(start)}, then refreshed every {_at(cycle)} "
+                   f"(stale {_num(share * 100)}% of the time, {_num(share / self.budget)}x the budget): "
+                   "tickets as predicted, never a page"]
+            victim = [Fraction(TICK * k) if k <= start else Fraction(TICK * (start + (k - start) // cycle * cycle))
+                      for k in range(horizon + 1)]
+            series, ratio = self._fresh(horizon, victim)
+        else:
+            rate = 2 * self.budget
+            why = [f"healthy for {_at(start)}, then {_num(rate * 100)}% of events fail (2x the budget): "
+                   "tickets as predicted, never a page"]
+            series, ratio = self._events(horizon, lambda k: rate if k > start else Fraction(0))
+        assert ratio is not None
+        states = self._states(ratio)
+        fired = [s for p, s in states.items() if p.tier == "ticket" and any(s)]
+        end = (max(_first(s) for s in fired) if fired else start + self.longest) + TOLERANCE + 1
+        checks = []
+        for pair, pair_states in states.items():
+            if pair.tier == "page":
+                if any(pair_states[: end + 1]):
+                    raise AssertionError(f"{self.slo.name}: slow burn predicted to page; the scenario is wrong")
+                continue
+            checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, 1, why, "slow burn")
+        checks += [self._slo_quiet(k, severity="page") for k in sorted({start, (start + end) // 2, end})]
+        return self._scenario("slow burn", why, end, series, checks)
+
+    def no_data(self) -> Scenario:
+        ticks = self.no_data_for + 5
+        alert = no_data_alert(self.slo)
+        if self.freshness:
+            series, _ = self._fresh(ticks, None, drop_victim=True)
+            labels = {**alert["labels"], c.DATASET: self.victim.dataset}
+            why = [f"{self.victim.dataset} has no last-success series; the others are fresh: "
+                   "the no-data alert fires for it alone"]
+        else:
+            def series(end: int) -> list[dict]:
+                return [{"series": 'up{job="unrelated"}', "values": f"1+0x{end}"}]
+            absent_labels = {m.label: m.value for m in self.slo.sli.sources().total.matchers if m.op == "="}  # type: ignore[attr-defined]
+            labels = {**alert["labels"], **absent_labels}
+            why = ["no series of the SLI at all: the no-data alert fires after its `for`"]
+        expected = {"exp_labels": labels, "exp_annotations": _render_annotations(alert["annotations"], labels, "")}
+        tests = [
+            {"eval_time": _at(self.no_data_for - 1), "alertname": alert["alert"], "exp_alerts": []},
+            {"eval_time": _at(ticks), "alertname": alert["alert"], "exp_alerts": [expected]},
+        ]
+        return self._scenario("no data", why, ticks, series, [], tests)
+
+    def _first_page_after_outage(self, start: int) -> int:
+        """Ticks from the start of a total outage until the first page (or ticket) fires."""
+        pages = [p for p in self.pairs if p.tier == "page"] or list(self.pairs)
+        horizon = start + self.longest + self.slowest_for + (self.max_age_ticks if self.freshness else 0)
+        if self.freshness:
+            _, ratio = self._fresh(horizon, [Fraction(TICK * min(k, start)) for k in range(horizon + 1)])
+            offset = self.max_age_ticks
+        else:
+            _, ratio = self._events(horizon, lambda k: Fraction(int(k > start)))
+            offset = 0
+        assert ratio is not None
+        states = self._states(ratio)
+        fired = [_first(states[p]) for p in pages if any(states[p])]
+        return (min(fired) - start - offset) if fired else 30
+
+    def recovery(self) -> Scenario:
+        start = 60
+        # Long enough for the first page to fire, so there is something to resolve.
+        duration = max(30, self._first_page_after_outage(start) + 10)
+        horizon = start + self.longest + self.slowest_for + duration + 10
+        if self.freshness:
+            stale_at = start + self.max_age_ticks
+            back = stale_at + duration
+            horizon += self.max_age_ticks
+            victim = [Fraction(TICK * (k if k <= start or k >= back else start)) for k in range(horizon + 1)]
+            why = [f"{self.victim.dataset} stale from {_at(stale_at)} to {_at(back)}, then refreshed again"]
+            series, ratio = self._fresh(horizon, victim)
+        else:
+            back = start + duration
+            why = [f"every event fails from {_at(start)} to {_at(back)}, then all succeed"]
+            series, ratio = self._events(horizon, lambda k: Fraction(int(start < k <= back)))
+        assert ratio is not None
+        states = self._states(ratio)
+        end = max((_last_transition(s) for s in states.values()), default=back) + TOLERANCE + 1
+        checks = []
+        for pair, pair_states in states.items():
+            checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, back, why, "recovery")
+        checks.append(self._slo_quiet(end))
+        return self._scenario("recovery", why, end, series, checks)
+
+    @staticmethod
+    def _scenario(name: str, why: list[str], end: int, series: Callable[[int], list[dict]],
+                  checks: list[dict], alert_tests: list[dict] | None = None) -> Scenario:
+        return Scenario(name, why, end, series(end), checks, alert_tests or [])
+
+    def all(self) -> list[Scenario]:
+        found = [self.healthy(), self.zero_traffic(), self.outage(), self.annotations(), self.slow_burn(),
+                 self.no_data(), self.recovery()]
+        return [s for s in found if s is not None]
+
+
+def _first(states: list[bool]) -> int:
+    return next(k for k, s in enumerate(states) if s)
+
+
+def _last_transition(states: list[bool]) -> int:
+    last = 0
+    for k in range(1, len(states)):
+        if states[k] != states[k - 1]:
+            last = k
+    return last
+
+
+def _slow_burn_gap(budget: Fraction, max_age_ticks: int) -> int:
+    """Ticks between refreshes beyond the max age, so stale share is about 2x budget."""
+    gap = 2
+    while Fraction(gap - 1, max_age_ticks + gap) < 2 * budget:
+        gap += 1
+    return gap
+
+
+def scenarios(slo: SLO) -> list[Scenario]:
+    return _Scenarios(slo).all()
+
+
+def test_file(rule_file: str, slo: SLO) -> tuple[dict, list[tuple[str, list[str]]]]:
+    """The promtool test file of one SLO, and a comment per test group."""
+    tests = []
+    comments = []
+    for scenario in scenarios(slo):
+        tests.append(scenario.as_test())
+        comments.append((f"{slo.name}: {scenario.name}", scenario.explanation))
+    return {"rule_files": [rule_file], "evaluation_interval": _at(1), "tests": tests}, comments

@@ -1,0 +1,43 @@
+"""Governed API: every access passes policy; split by allow/deny decision class."""
+from generator import SLO, EventsRatio, Latency, PolicyDecisionHealth
+from generator import conventions as c
+
+API_REQUESTS = f"{c.HTTP_SERVER_DURATION}_count"
+
+SLOS = [
+    SLO(
+        name="policy-decision-health",
+        service="governed-api",
+        owner="governance",
+        description=(
+            "Policy decisions evaluate to allow or deny. An error is a deny by default, "
+            "so it is safe, but users are refused data they may read."
+        ),
+        objective=0.999,
+        sli=PolicyDecisionHealth(),
+        runbook="https://runbooks.kfm.example/slo/policy-decision-health",
+    ),
+    SLO(
+        name="governed-api-availability",
+        service="governed-api",
+        owner="governance",
+        description="Governed API requests are answered without a server error, per decision class.",
+        objective=0.999,
+        sli=EventsRatio(
+            total=API_REQUESTS,
+            bad=f'{API_REQUESTS}{{{c.HTTP_STATUS}=~"5.."}}',
+            group_by=(c.DECISION_CLASS,),
+            examples={"bad": {c.HTTP_STATUS: "503"}, "good": {c.HTTP_STATUS: "200"}},
+        ),
+        runbook="https://runbooks.kfm.example/slo/governed-api-availability",
+    ),
+    SLO(
+        name="governed-api-latency",
+        service="governed-api",
+        owner="governance",
+        description="Governed API requests are answered within 300ms, per decision class.",
+        objective=0.99,
+        sli=Latency(histogram=c.HTTP_SERVER_DURATION, threshold_seconds=0.3, group_by=(c.DECISION_CLASS,)),
+        runbook="https://runbooks.kfm.example/slo/governed-api-latency",
+    ),
+]
