@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import accumulate
+from math import lcm
 from typing import Callable, Sequence
 
 from .conventions import BASE_WINDOW_SECONDS
@@ -30,10 +32,17 @@ BASE_TICKS = BASE_WINDOW_SECONDS // TICK
 
 @dataclass(frozen=True)
 class EventHistory:
-    """Per-tick counter values of total and bad events (tick 0 is the first sample)."""
+    """Per-tick counter values of total and bad events (tick 0 is the first sample).
 
-    total: Sequence[Fraction]
-    bad: Sequence[Fraction]
+    Values are integers in units of 1/scale, so they stay exact and cheap.
+    """
+
+    total: Sequence[int]
+    bad: Sequence[int]
+    scale: int = 1
+
+    def upto(self, end: int) -> "EventHistory":
+        return EventHistory(self.total[: end + 1], self.bad[: end + 1], self.scale)
 
 
 @dataclass(frozen=True)
@@ -45,12 +54,14 @@ class StaleHistory:
 
 def event_history(ticks: int, per_tick: Fraction, error_fraction: Callable[[int], Fraction]) -> EventHistory:
     """Counters for `per_tick` events a minute, of which error_fraction(k) fail in (k-1, k]."""
-    total = [Fraction(0)]
-    bad = [Fraction(0)]
-    for k in range(1, ticks + 1):
-        total.append(total[-1] + per_tick)
-        bad.append(bad[-1] + per_tick * error_fraction(k))
-    return EventHistory(total, bad)
+    fractions = [Fraction(0)] + [error_fraction(k) for k in range(1, ticks + 1)]
+    steps = {f: Fraction(per_tick) * Fraction(f) for f in set(fractions)}
+    scale = lcm(Fraction(per_tick).denominator, *(step.denominator for step in steps.values()))
+    as_int = {f: int(step * scale) for f, step in steps.items()}
+    unit = int(per_tick * scale)
+    total = [unit * k for k in range(ticks + 1)]
+    bad = list(accumulate(as_int[f] for f in fractions))
+    return EventHistory(total, bad, scale)
 
 
 class RatioSeries:
@@ -60,8 +71,8 @@ class RatioSeries:
         self.history = history
         if isinstance(history, EventHistory):
             self.length = len(history.total)
-            bad = [float(v) for v in history.bad]
-            total = [float(v) for v in history.total]
+            bad = [v / history.scale for v in history.bad]
+            total = [v / history.scale for v in history.total]
             self.bad_rate = [self._rate(bad, k) for k in range(self.length)]
             self.total_rate = [self._rate(total, k) for k in range(self.length)]
         else:
@@ -71,6 +82,7 @@ class RatioSeries:
         self._bad_prefix = _prefix(self.bad_rate)
         self._total_prefix = _prefix(self.total_rate)
         self.first = 1 if isinstance(history, EventHistory) else 0
+        self._cache: dict[int, list[float | None]] = {}
 
     @staticmethod
     def _rate(counter: Sequence[float], k: int) -> float | None:
@@ -84,17 +96,27 @@ class RatioSeries:
             return None
         return (counter[k] - counter[max(0, k - BASE_TICKS)]) / BASE_WINDOW_SECONDS
 
-    def ratio(self, k: int, window: int) -> float | None:
-        if k < self.first:
-            return None
+    def ratios(self, window: int) -> list[float | None]:
+        """The window's error ratio at every tick (computed once per window)."""
+        if window in self._cache:
+            return self._cache[window]
+        first, span = self.first, window // TICK
+        bad_prefix, total_prefix = self._bad_prefix, self._total_prefix
+        out: list[float | None] = [None] * first
         if isinstance(self.history, EventHistory) and window == BASE_WINDOW_SECONDS:
-            bad, total = self.bad_rate[k], self.total_rate[k]
+            for k in range(first, self.length):
+                bad, total = self.bad_rate[k], self.total_rate[k]
+                out.append(bad / total if total > 0 else 0.0)  # type: ignore[operator]
         else:
-            lo = max(self.first, k - window // TICK)
-            bad = self._sum(self._bad_prefix, lo, k)
-            total = self._sum(self._total_prefix, lo, k)
-        assert bad is not None and total is not None
-        return bad / total if total > 0 else 0.0
+            for k in range(first, self.length):
+                lo = k - span if k - span > first else first
+                total = total_prefix[k + 1] - total_prefix[lo]
+                out.append((bad_prefix[k + 1] - bad_prefix[lo]) / total if total > 0 else 0.0)
+        self._cache[window] = out
+        return out
+
+    def ratio(self, k: int, window: int) -> float | None:
+        return self.ratios(window)[k]
 
     def events_in_window(self, k: int, window: int) -> float:
         lo = max(self.first, k - window // TICK)
@@ -118,9 +140,9 @@ def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_ev
     threshold = float(Fraction(pair.factor) * budget)
     firing = []
     active_since: int | None = None
+    longs, shorts = series.ratios(pair.long), series.ratios(pair.short)
     for k in range(series.length):
-        long_ratio = series.ratio(k, pair.long)
-        short_ratio = series.ratio(k, pair.short)
+        long_ratio, short_ratio = longs[k], shorts[k]
         active = (long_ratio is not None and short_ratio is not None
                   and long_ratio > threshold and short_ratio > threshold)
         if active and min_events:

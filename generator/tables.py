@@ -26,7 +26,7 @@ def load_datasets(path: str | Path) -> tuple[DatasetMaxAge, ...]:
             try:
                 item.max_age_seconds
             except ValueError as error:
-                problems.append(Problem(str(path), f"row {line} ({item.dataset})", "max_age", str(error)))
+                problems.append(Problem(str(path), f"line {line} ({item.dataset})", "max_age", str(error)))
                 continue
             rows.append(item)
     if problems:

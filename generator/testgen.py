@@ -6,6 +6,8 @@ Scenarios per SLO (each one promtool test group, one-minute ticks):
   remaining 1, no alert (never NaN);
 - outage:    total outage after an hour -> each pair fires at the tick the
   window math predicts (simulate.py), within one evaluation interval;
+- fast burn (event SLIs): errors at twice the first pair's threshold -> the
+  same, at times that move with any change of factor or window;
 - annotations: outage from the first sample -> every pair of each tier fires
   with exact labels and annotations (the live value is then exactly 100%);
 - slow burn: errors at about 2x the budget -> the tickets the math predicts,
@@ -46,20 +48,23 @@ def _num(value: Fraction) -> str:
     return format(dec, "f")
 
 
-def notation(values: list[Fraction]) -> str:
-    """promtool's expanding notation: 'a+bxn' is a, a+b, ..., a+n*b (n+1 values)."""
+def notation(values: list[int], scale: int = 1) -> str:
+    """promtool's expanding notation: 'a+bxn' is a, a+b, ..., a+n*b (n+1 values).
+
+    `values` are integers in units of 1/scale.
+    """
     parts = []
     i = 0
     while i < len(values):
         if i == len(values) - 1:
-            parts.append(_num(values[i]))
+            parts.append(_num(Fraction(values[i], scale)))
             break
         step = values[i + 1] - values[i]
         j = i + 1
         while j + 1 < len(values) and values[j + 1] - values[j] == step:
             j += 1
         sign = "+" if step >= 0 else "-"
-        parts.append(f"{_num(values[i])}{sign}{_num(abs(step))}x{j - i}")
+        parts.append(f"{_num(Fraction(values[i], scale))}{sign}{_num(Fraction(abs(step), scale))}x{j - i}")
         i = j + 1
     return " ".join(parts)
 
@@ -158,44 +163,46 @@ def event_shape(slo: SLO) -> EventSeriesShape:
 
 
 def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[dict]:
+    scale = history.scale
+    total = list(history.total)
     bad = list(history.bad)
-    good = [t - b for t, b in zip(history.total, history.bad)]
+    good = [t - b for t, b in zip(total, bad)]
     if shape.latency_le is not None:
         labels = {k: v for k, v in shape.part_labels.items() if k != "le"}
         return [
-            {"series": series_name(shape.total_metric, labels), "values": notation(list(history.total))},
+            {"series": series_name(shape.total_metric, labels), "values": notation(total, scale)},
             {"series": series_name(shape.part_metric, {**labels, "le": shape.latency_le}),
-             "values": notation(good)},
+             "values": notation(good, scale)},
             {"series": series_name(shape.part_metric, {**labels, "le": "+Inf"}),
-             "values": notation(list(history.total))},
+             "values": notation(total, scale)},
         ]
     part_values = bad if shape.part_is_bad else good
     other_values = good if shape.part_is_bad else bad
     if shape.part_metric == shape.total_metric:
         return [
-            {"series": series_name(shape.part_metric, shape.part_labels), "values": notation(part_values)},
-            {"series": series_name(shape.total_metric, shape.other_labels), "values": notation(other_values)},
+            {"series": series_name(shape.part_metric, shape.part_labels), "values": notation(part_values, scale)},
+            {"series": series_name(shape.total_metric, shape.other_labels), "values": notation(other_values, scale)},
         ]
     return [
-        {"series": series_name(shape.total_metric, shape.other_labels), "values": notation(list(history.total))},
-        {"series": series_name(shape.part_metric, shape.part_labels), "values": notation(part_values)},
+        {"series": series_name(shape.total_metric, shape.other_labels), "values": notation(total, scale)},
+        {"series": series_name(shape.part_metric, shape.part_labels), "values": notation(part_values, scale)},
     ]
 
 
 # --- freshness series ---------------------------------------------------------
 
-def _freshness_series(slo: SLO, last_success: dict[str, list[Fraction]]) -> list[dict]:
+def _freshness_series(slo: SLO, last_success: dict[str, list[int]]) -> list[dict]:
     metric = slo.sli.selector()  # type: ignore[attr-defined]
     base = {m.label: m.value for m in metric.matchers if m.op == "="}
     return [{"series": series_name(metric.metric, {**base, c.DATASET: name}), "values": notation(values)}
             for name, values in sorted(last_success.items())]
 
 
-def _always_fresh(ticks: int) -> list[Fraction]:
-    return [Fraction(TICK * k) for k in range(ticks + 1)]
+def _always_fresh(ticks: int) -> list[int]:
+    return [TICK * k for k in range(ticks + 1)]
 
 
-def _stale_from_tick(values: list[Fraction], max_age: int) -> StaleHistory:
+def _stale_from_tick(values: list[int], max_age: int) -> StaleHistory:
     return StaleHistory([TICK * k - v > max_age for k, v in enumerate(values)])
 
 
@@ -305,10 +312,10 @@ class _Scenarios:
         history = event_history(ticks, per_tick, error)
 
         def upto(end: int) -> list[dict]:
-            return event_input_series(self.shape, EventHistory(history.total[: end + 1], history.bad[: end + 1]))
+            return event_input_series(self.shape, history.upto(end))
         return upto, RatioSeries(history)
 
-    def _fresh(self, ticks: int, victim: list[Fraction] | None,
+    def _fresh(self, ticks: int, victim: list[int] | None,
                drop_victim: bool = False) -> tuple[Callable[[int], list[dict]], RatioSeries | None]:
         values = {d.dataset: _always_fresh(ticks) for d in self.slo.sli.datasets}  # type: ignore[attr-defined]
         if victim is not None:
@@ -365,7 +372,7 @@ class _Scenarios:
         horizon = start + self.longest + self.slowest_for + 10
         if self.freshness:
             horizon += self.max_age_ticks
-            frozen = [Fraction(TICK * min(k, start)) for k in range(horizon + 1)]
+            frozen = [TICK * min(k, start) for k in range(horizon + 1)]
             why = [f"{self.victim.dataset} (max age {self.victim.max_age}) last succeeds at {_at(start)}; "
                    "the other datasets stay fresh"]
             series, ratio = self._fresh(horizon, frozen)
@@ -382,6 +389,33 @@ class _Scenarios:
                            "eval_time": _at(end), "exp_samples": []})
         return self._scenario("outage", why, end, series, checks)
 
+    def fast_burn(self) -> Scenario | None:
+        """A partial outage at twice the first page threshold.
+
+        With a tight objective a total outage crosses every threshold within
+        the 5m ramp, whatever the factor or window; at twice the threshold the
+        fast pair fires half-way through its long window, so a wrong factor
+        or window moves the firing minute well outside the tolerance.
+        """
+        first = (self.pairs[0] if self.pairs else None)
+        if self.freshness or first is None:
+            return None
+        # Healthy for the longest page window first, so every window is full
+        # of traffic and a window read wrongly on one side of the ratio shows.
+        pages = [p.long for p in self.pairs if p.tier == "page"] or [3600]
+        start = max(pages) // TICK
+        error = min(Fraction(1), 2 * Fraction(first.factor) * self.budget)
+        why = [f"healthy for {_at(start)}, then {_num(error * 100)}% of events fail "
+               f"(twice the {first.tier} {first.long_text}/{first.short_text} threshold)"]
+        horizon = start + self.longest + self.slowest_for + 10
+        series, ratio = self._events(horizon, lambda k: error if k > start else Fraction(0))
+        states = self._states(ratio)
+        end = max((_last_transition(s) for s in states.values()), default=start) + TOLERANCE + 1
+        checks = []
+        for pair, pair_states in states.items():
+            checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, 1, why, "fast burn")
+        return self._scenario("fast burn", why, end, series, checks)
+
     def annotations(self) -> Scenario | None:
         if not self.pairs:
             return None
@@ -389,7 +423,7 @@ class _Scenarios:
         why = ["every event fails from the first sample, so every window's error ratio is exactly 1: "
                "each tier fires with its exact labels and annotations"]
         if self.freshness:
-            stale = [Fraction(TICK * k - TICK * (self.max_age_ticks + 1)) for k in range(ticks + 1)]
+            stale = [TICK * k - TICK * (self.max_age_ticks + 1) for k in range(ticks + 1)]
             series, _ = self._fresh(ticks, stale)
             why = [f"{self.victim.dataset} is older than its max age from the first sample: "
                    "each tier fires with its exact labels and annotations"]
@@ -421,7 +455,7 @@ class _Scenarios:
             why = [f"{self.victim.dataset} fresh for {_at(start)}, then refreshed every {_at(cycle)} "
                    f"(stale {_num(share * 100)}% of the time, {_num(share / self.budget)}x the budget): "
                    "tickets as predicted, never a page"]
-            victim = [Fraction(TICK * k) if k <= start else Fraction(TICK * (start + (k - start) // cycle * cycle))
+            victim = [TICK * k if k <= start else TICK * (start + (k - start) // cycle * cycle)
                       for k in range(horizon + 1)]
             series, ratio = self._fresh(horizon, victim)
         else:
@@ -469,7 +503,7 @@ class _Scenarios:
         pages = [p for p in self.pairs if p.tier == "page"] or list(self.pairs)
         horizon = start + self.longest + self.slowest_for + (self.max_age_ticks if self.freshness else 0)
         if self.freshness:
-            _, ratio = self._fresh(horizon, [Fraction(TICK * min(k, start)) for k in range(horizon + 1)])
+            _, ratio = self._fresh(horizon, [TICK * min(k, start) for k in range(horizon + 1)])
             offset = self.max_age_ticks
         else:
             _, ratio = self._events(horizon, lambda k: Fraction(int(k > start)))
@@ -488,7 +522,7 @@ class _Scenarios:
             stale_at = start + self.max_age_ticks
             back = stale_at + duration
             horizon += self.max_age_ticks
-            victim = [Fraction(TICK * (k if k <= start or k >= back else start)) for k in range(horizon + 1)]
+            victim = [TICK * (k if k <= start or k >= back else start) for k in range(horizon + 1)]
             why = [f"{self.victim.dataset} stale from {_at(stale_at)} to {_at(back)}, then refreshed again"]
             series, ratio = self._fresh(horizon, victim)
         else:
@@ -510,7 +544,8 @@ class _Scenarios:
         return Scenario(name, why, end, series(end), checks, alert_tests or [])
 
     def all(self) -> list[Scenario]:
-        found = [self.healthy(), self.zero_traffic(), self.outage(), self.annotations(), self.slow_burn(),
+        found = [self.healthy(), self.zero_traffic(), self.outage(), self.fast_burn(),
+                 self.annotations(), self.slow_burn(),
                  self.no_data(), self.recovery()]
         return [s for s in found if s is not None]
 

@@ -20,9 +20,9 @@ _Dumper.add_representer(str, _string)
 
 def dump(data: object) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=100, indent=2)
+                     allow_unicode=True, width=1_000_000, indent=2)
 
 
 def dump_all(documents: list[object]) -> str:
     return yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                         allow_unicode=True, width=100, indent=2, explicit_start=True)
+                         allow_unicode=True, width=1_000_000, indent=2, explicit_start=True)

@@ -1,0 +1,112 @@
+"""The rendered rules and the generated tests, run by the real promtool."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, find_promtool
+from generator import conventions as c
+from generator.testgen import scenarios
+from promtool_runner import run, run_tests_concurrently
+
+
+def test_every_rule_file_passes_promtool_check_rules(promtool, rendered_dir):
+    files = sorted((rendered_dir / "prometheus" / "rules").glob("*.yaml"))
+    assert len(files) >= 5
+    result = run(promtool, "check", "rules", *map(str, files))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(files)
+
+
+@pytest.fixture(scope="session")
+def generated_test_results(promtool, rendered_dir):
+    files = sorted((rendered_dir / "prometheus" / "tests").glob("*.test.yaml"))
+    return {f.name: r for f, r in run_tests_concurrently(promtool, files).items()}
+
+
+def test_there_is_one_generated_test_file_per_slo(catalog, generated_test_results):
+    assert sorted(generated_test_results) == sorted(f"{s.name}.test.yaml" for s in catalog.slos)
+
+
+def test_generated_tests_pass(catalog, generated_test_results):
+    failures = {name: r.stdout[-3000:] + r.stderr[-1000:]
+                for name, r in generated_test_results.items() if r.returncode != 0}
+    assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())
+    for result in generated_test_results.values():
+        assert "SUCCESS" in result.stdout
+
+
+def test_generated_tests_cover_every_scenario(catalog, rendered_dir):
+    for slo in catalog.slos:
+        names = [s.name for s in scenarios(slo)]
+        for required in ("healthy", "outage", "annotations", "slow burn", "no data", "recovery"):
+            assert required in names, (slo.name, required)
+        document = yaml.safe_load((rendered_dir / c.rules_test_file(slo.name)).read_text())
+        assert len(document["tests"]) == len(names)
+
+
+def test_outage_asserts_the_predicted_page_minute(catalog, rendered_dir):
+    text = (rendered_dir / c.rules_test_file("evidence-resolver-availability")).read_text()
+    # 99.9%: 14.4x over 1h/5m. One hour healthy, then a total outage at 1m ticks:
+    # the window math puts the page at 1h05m (1h ratio above 1.44% plus `for: 2m`).
+    assert "# outage: page-1h-5m starts firing at 1h5m (predicted)" in text
+    document = yaml.safe_load(text)
+    names = [s.name for s in scenarios(next(s for s in catalog.slos if s.name == "evidence-resolver-availability"))]
+    outage = document["tests"][names.index("outage")]
+    times = {(e["expr"], e["eval_time"]) for e in outage["promql_expr_test"]}
+    selector = 'ALERTS{alertname="EvidenceResolverAvailabilityErrorBudgetBurnPage", alertstate="firing", tier="page-1h-5m"}'
+    assert (selector, "1h3m") in times  # not yet firing one interval before the predicted minute
+    assert (selector, "1h6m") in times  # firing one interval after
+
+
+def test_hand_written_invariant_tests_pass(promtool):
+    result = run(promtool, "test", "rules", "invariants.test.yaml", cwd=ROOT / "alerts" / "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the generated tests catch wrong rules ------------------------------------
+
+SLO = "evidence-resolver-availability"
+SEL = f'{{slo="{SLO}"}}'
+MUTATIONS = {  # name: (text in the rules, replacement, how often it occurs)
+    "page burn factor 14.4 -> 7.2": (f"kfm_slo:error_ratio:1h{SEL} > 0.0144", f"kfm_slo:error_ratio:1h{SEL} > 0.0072", 1),
+    "page long window 1h -> 6h": (f"kfm_slo:error_ratio:1h{SEL} > 0.0144", f"kfm_slo:error_ratio:6h{SEL} > 0.0144", 1),
+    "ticket threshold 1x -> 1.5x budget": (f"kfm_slo:error_ratio:3d{SEL} > 0.001", f"kfm_slo:error_ratio:3d{SEL} > 0.0015", 1),
+    "page for 2m -> 5m": ("for: 2m\n    labels:\n      burn_rate: '14.4'", "for: 5m\n    labels:\n      burn_rate: '14.4'", 1),
+    "recorded 1h window reads 2h": (f"rate5m{SEL}[1h])", f"rate5m{SEL}[2h])", 3),
+}
+
+
+@pytest.fixture(scope="module")
+def mutation_results(catalog, rendered_dir, tmp_path_factory):
+    promtool = find_promtool()
+    rules_text = (rendered_dir / c.rules_file("evidence-resolver")).read_text()
+    tests = yaml.safe_load((rendered_dir / c.rules_test_file(SLO)).read_text())
+    # The scenarios whose timing the mutations change; the rest would only add run time.
+    names = [s.name for s in scenarios(next(s for s in catalog.slos if s.name == SLO))]
+    tests["tests"] = [t for t, n in zip(tests["tests"], names) if n in ("outage", "fast burn", "slow burn")]
+    files = []
+    # Mutate only the SLO's own group, so each mutation hits exactly one rule.
+    head, _, rest = rules_text.partition(f"- name: {c.rule_group(SLO)}\n")
+    group, marker, tail = rest.partition("- name: ")
+    for index, (name, (old, new, count)) in enumerate(sorted(MUTATIONS.items())):
+        assert group.count(old) == count, (name, old)
+        folder = tmp_path_factory.mktemp(f"mutation{index}")
+        mutated = head + f"- name: {c.rule_group(SLO)}\n" + group.replace(old, new) + marker + tail
+        (folder / "rules.yaml").write_text(mutated)
+        document = copy.deepcopy(tests)
+        document["rule_files"] = ["rules.yaml"]
+        (folder / "test.yaml").write_text(yaml.safe_dump(document))
+        files.append((name, folder / "test.yaml"))
+    results = run_tests_concurrently(promtool, [f for _, f in files])
+    return {name: results[f] for name, f in files}
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_generated_tests_fail_when_a_rule_is_wrong(mutation_results, mutation):
+    result = mutation_results[mutation]
+    assert result.returncode != 0, f"promtool passed a wrong rule ({mutation}):\n{result.stdout}"
+    assert "FAILED" in result.stdout + result.stderr
