@@ -1,7 +1,7 @@
 """Render the catalog to files: a pure function returning {path: text}.
 
 Layout under out/ (paths are relative to it):
-  prometheus/rules/<service>.rules.yaml     plain Prometheus rule files
+  prometheus/rules/<slo>.rules.yaml         plain Prometheus rule files, one per SLO
   prometheus/tests/<slo>.test.yaml          generated promtool unit tests, one file per SLO
   kubernetes/prometheusrules/<service>.yaml prometheus-operator PrometheusRule objects
 Every file starts with a generated-by header and the sha256 of the
@@ -17,7 +17,7 @@ from . import conventions as c
 from . import yamlout
 from .catalog import Catalog
 from .invariants import Invariant
-from .rules import RuleCounts, invariants_group, slo_group
+from .rules import RuleCounts, invariants_group, slo_groups
 from .slo import SLO
 from .testgen import test_file
 
@@ -63,22 +63,21 @@ def _test_text(head: str, rule_file: str, slo: SLO) -> str:
     return "".join(parts)
 
 
-def render_service(service: str, slos: list[SLO], sources: list[str]) -> tuple[dict[str, str], RuleCounts]:
-    groups, counts = [], RuleCounts(0, 0, 0, 0)
+def render_service(service: str, slos: list[SLO], catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
+    """One rule file and one test file per SLO; one PrometheusRule per service."""
+    files: dict[str, str] = {}
+    service_groups, counts = [], RuleCounts(0, 0, 0, 0)
     for slo in slos:
-        group, group_counts = slo_group(slo)
-        groups.append(group)
+        groups, group_counts = slo_groups(slo)
+        service_groups.extend(groups)
         counts += group_counts
+        head = header([catalog.relative(slo.defined_in)], definitions_hash([slo.canonical()]))
+        files[c.rules_file(slo.name)] = head + yamlout.dump({"groups": groups})
+        files[c.rules_test_file(slo.name)] = _test_text(head, f"../rules/{slo.name}.rules.yaml", slo)
     digest = definitions_hash([s.canonical() for s in slos])
-    head = header(sources, digest)
-    rule_path = c.rules_file(service)
-    files = {
-        rule_path: head + yamlout.dump({"groups": groups}),
-        c.prometheus_rule_file(service): head + yamlout.dump(
-            _prometheus_rule(c.prometheus_rule_name(service), service, groups, digest)),
-    }
-    for slo in slos:
-        files[c.rules_test_file(slo.name)] = _test_text(head, f"../rules/{service}.rules.yaml", slo)
+    sources = sorted({catalog.relative(s.defined_in) for s in slos})
+    files[c.prometheus_rule_file(service)] = header(sources, digest) + yamlout.dump(
+        _prometheus_rule(c.prometheus_rule_name(service), service, service_groups, digest))
     return files, counts
 
 
@@ -99,9 +98,7 @@ def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
     total = RuleCounts(0, 0, 0, 0)
     by_service = sorted(catalog.slos, key=lambda s: (s.service, s.name))
     for service, items in groupby(by_service, key=lambda s: s.service):
-        slos = list(items)
-        sources = sorted({catalog.relative(s.defined_in) for s in slos})
-        service_files, counts = render_service(service, slos, sources)
+        service_files, counts = render_service(service, list(items), catalog)
         files.update(service_files)
         total += counts
     if catalog.invariants:

@@ -1,9 +1,11 @@
 """SLO and invariant definitions -> Prometheus rule groups (plain data).
 
-One group per SLO, in evaluation order: base recordings (the only rules that
-read raw series), error ratios for every window the alerts read, the
-traffic-weighted period ratio, budget metadata, then alerts. Keeping them in
-one group means every alert sees recordings of the same evaluation tick.
+Two groups per SLO. The alerting group, in evaluation order: base
+recordings (the only rules that read raw series), error ratios for every
+window the alerts read, then the alerts; keeping them in one group means
+every alert sees recordings of the same evaluation tick. The period group
+(every 5m): objective and budget constants, the traffic-weighted period
+ratio and the remaining budget, which no alert reads.
 """
 from __future__ import annotations
 
@@ -35,33 +37,38 @@ def _slo_sel(slo: SLO) -> str:
     return f'{{{c.SLO_LABEL}="{slo.name}"}}'
 
 
-def slo_group(slo: SLO) -> tuple[dict, RuleCounts]:
+def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
+    """The SLO's alerting group and its period (budget) group."""
     sli = slo.sli
     base = sli.base_rules(slo.name)  # type: ignore[attr-defined]
     constants = [r for r in base if r["expr"].startswith("vector(")]
     raw = [r for r in base if not r["expr"].startswith("vector(")]
-    staged: list[dict] = []
+    windows: list[dict] = []
     pairs = slo.all_pairs()
     for window in windows_needed(pairs):
-        staged.append({"record": c.error_ratio(window), "expr": sli.window_ratio_expr(slo.name, window),  # type: ignore[attr-defined]
-                       "labels": {c.SLO_LABEL: slo.name}})
-    staged.append({"record": c.PERIOD_ERROR_RATIO,
-                   "expr": sli.window_ratio_expr(slo.name, slo.period_seconds),  # type: ignore[attr-defined]
-                   "labels": {c.SLO_LABEL: slo.name, c.PERIOD_LABEL: slo.period}})
+        windows.append({"record": c.error_ratio(window), "expr": sli.window_ratio_expr(slo.name, window),  # type: ignore[attr-defined]
+                        "labels": {c.SLO_LABEL: slo.name}})
     budget = text(slo.error_budget)
     metadata_labels = {c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service, c.TEAM_LABEL: slo.owner,
                        c.PERIOD_LABEL: slo.period}
-    constants += [
+    metadata = [
         {"record": c.OBJECTIVE, "expr": f"vector({text(slo.objective)})", "labels": metadata_labels},  # type: ignore[arg-type]
         {"record": c.ERROR_BUDGET, "expr": f"vector({budget})", "labels": metadata_labels},
     ]
-    staged.append({"record": c.BUDGET_REMAINING,
-                   "expr": f"1 - {c.PERIOD_ERROR_RATIO}{_slo_sel(slo)} / {budget}",
-                   "labels": {c.SLO_LABEL: slo.name}})
+    period = [
+        {"record": c.PERIOD_ERROR_RATIO, "expr": sli.window_ratio_expr(slo.name, slo.period_seconds),  # type: ignore[attr-defined]
+         "labels": {c.SLO_LABEL: slo.name, c.PERIOD_LABEL: slo.period}},
+        {"record": c.BUDGET_REMAINING, "expr": f"1 - {c.PERIOD_ERROR_RATIO}{_slo_sel(slo)} / {budget}",
+         "labels": {c.SLO_LABEL: slo.name}},
+    ]
     alerts = [burn_alert(slo, pair) for pair in pairs] + [no_data_alert(slo)]
-    rules = raw + constants + staged + alerts
-    counts = RuleCounts(raw=len(raw), constant=len(constants), staged=len(staged), alerts=len(alerts))
-    return {"name": c.rule_group(slo.name), "rules": rules}, counts
+    groups = [
+        {"name": c.rule_group(slo.name), "rules": raw + constants + windows + alerts},
+        {"name": c.period_rule_group(slo.name), "interval": c.PERIOD_GROUP_INTERVAL, "rules": metadata + period},
+    ]
+    counts = RuleCounts(raw=len(raw), constant=len(constants) + len(metadata), staged=len(windows) + len(period),
+                        alerts=len(alerts))
+    return groups, counts
 
 
 def _common_labels(slo: SLO, tier: str) -> dict[str, str]:

@@ -83,7 +83,7 @@ MUTATIONS = {  # name: (text in the rules, replacement, how often it occurs)
 @pytest.fixture(scope="module")
 def mutation_results(catalog, rendered_dir, tmp_path_factory):
     promtool = find_promtool()
-    rules_text = (rendered_dir / c.rules_file("evidence-resolver")).read_text()
+    rules_text = (rendered_dir / c.rules_file(SLO)).read_text()
     tests = yaml.safe_load((rendered_dir / c.rules_test_file(SLO)).read_text())
     # The scenarios whose timing the mutations change; the rest would only add run time.
     names = [s.name for s in scenarios(next(s for s in catalog.slos if s.name == SLO))]

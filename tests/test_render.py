@@ -9,7 +9,7 @@ import yaml
 from conftest import ROOT, copy_project, run_cli
 from generator import conventions as c
 from generator.render import definitions_hash
-from generator.rules import slo_group
+from generator.rules import slo_groups
 from generator.sli import DatasetMaxAge, Freshness
 from generator.slo import SLO
 from generator.writer import read_tree, write_tree
@@ -36,33 +36,37 @@ def test_every_generated_file_has_a_header_with_the_definitions_hash(rendered):
 def test_header_hash_follows_only_the_definitions_of_that_file(catalog, rendered):
     evidence = [s for s in catalog.slos if s.service == "evidence-resolver"]
     digest = definitions_hash([s.canonical() for s in evidence])
-    assert f"# definitions-sha256: {digest}\n" in rendered[c.rules_file("evidence-resolver")]
-    assert digest not in rendered[c.rules_file("focus-mode")]
+    assert f"# definitions-sha256: {digest}\n" in rendered[c.prometheus_rule_file("evidence-resolver")]
+    one = definitions_hash([evidence[0].canonical()])
+    assert f"# definitions-sha256: {one}\n" in rendered[c.rules_file(evidence[0].name)]
+    assert one not in rendered[c.rules_file(evidence[1].name)]
 
 
 def test_numbers_are_exact_decimals(rendered):
     for path, text in rendered.items():
         assert not re.search(r"\d\.\d*0000000\d", text), path
         assert not re.search(r"\d\.\d*9999999\d", text), path
-    rules = rendered[c.rules_file("evidence-resolver")]
+    rules = rendered[c.rules_file("evidence-resolver-availability")]
     assert 'kfm_slo:error_ratio:1h{slo="evidence-resolver-availability"} > 0.0144' in rules
     assert "vector(0.001)" in rules
 
 
-def test_prometheus_rule_objects_carry_the_same_groups(rendered):
-    for service in ("evidence-resolver", "governed-api", "focus-mode", "data-pipelines", "invariants"):
-        plain = yaml.safe_load(rendered[c.rules_file(service)])
+def test_prometheus_rule_objects_carry_the_same_groups(catalog, rendered):
+    services = sorted({s.service for s in catalog.slos})
+    for service in services + ["invariants"]:
+        stems = [s.name for s in catalog.slos if s.service == service] or ["invariants"]
+        plain = [g for stem in stems for g in yaml.safe_load(rendered[c.rules_file(stem)])["groups"]]
         obj = yaml.safe_load(rendered[c.prometheus_rule_file(service)])
         assert obj["apiVersion"] == "monitoring.coreos.com/v1"
         assert obj["kind"] == "PrometheusRule"
         assert obj["metadata"]["name"] == c.prometheus_rule_name(service)
-        assert obj["spec"]["groups"] == plain["groups"]
+        assert obj["spec"]["groups"] == plain
 
 
 def test_period_ratio_is_traffic_weighted_and_staged(rendered):
-    groups = yaml.safe_load(rendered[c.rules_file("evidence-resolver")])["groups"]
+    groups = yaml.safe_load(rendered[c.rules_file("evidence-resolver-availability")])["groups"]
     rules = {r["record"]: r for g in groups for r in g["rules"]
-             if g["name"].endswith("availability") and "record" in r}
+             if "availability" in g["name"] and "record" in r}
     period = rules[c.PERIOD_ERROR_RATIO]["expr"]
     # Sum of bad over sum of total, on the 5m recordings: not an average of ratios,
     # not increase() over 30 days of raw series.
@@ -75,7 +79,7 @@ def test_period_ratio_is_traffic_weighted_and_staged(rendered):
 
 
 def test_each_window_pair_is_its_own_alert_told_apart_by_labels(rendered):
-    groups = yaml.safe_load(rendered[c.rules_file("evidence-resolver")])["groups"]
+    groups = yaml.safe_load(rendered[c.rules_file("evidence-resolver-availability")])["groups"]
     alerts = [r for g in groups for r in g["rules"] if "alert" in r and "Availability" in r["alert"]]
     tiers = sorted(a["labels"]["tier"] for a in alerts if "tier" in a["labels"])
     assert tiers == ["page-1h-5m", "page-6h-30m", "ticket-1d-2h", "ticket-3d-6h"]
@@ -86,7 +90,7 @@ def test_each_window_pair_is_its_own_alert_told_apart_by_labels(rendered):
 
 
 def test_disabled_page_tier_renders_no_page_alert(rendered):
-    text = rendered[c.rules_file("focus-mode")]
+    text = rendered[c.prometheus_rule_file("focus-mode")]
     assert "FocusModeAbstentionsErrorBudgetBurnPage" not in text
     assert "FocusModeAbstentionsErrorBudgetBurnTicket" in text
 
@@ -98,8 +102,8 @@ def _freshness_slo(count: int) -> SLO:
 
 
 def test_more_datasets_add_only_constant_rules():
-    _, ten = slo_group(_freshness_slo(10))
-    _, thousand = slo_group(_freshness_slo(1000))
+    _, ten = slo_groups(_freshness_slo(10))
+    _, thousand = slo_groups(_freshness_slo(1000))
     assert thousand.raw == ten.raw == 1
     assert thousand.staged == ten.staged
     assert thousand.alerts == ten.alerts
@@ -115,7 +119,7 @@ def test_check_passes_on_a_fresh_render_and_fails_after_an_unrendered_change(tmp
     evidence.write_text(evidence.read_text().replace("objective=0.999", "objective=0.995"))
     result = run_cli("check", "--root", str(project))
     assert result.returncode == 1
-    assert "changed: out/prometheus/rules/evidence-resolver.rules.yaml" in result.stderr
+    assert "changed: out/prometheus/rules/evidence-resolver-availability.rules.yaml" in result.stderr
     assert "changed: out/prometheus/tests/evidence-resolver-availability.test.yaml" in result.stderr
 
 
