@@ -191,11 +191,15 @@ def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[d
 
 # --- freshness series ---------------------------------------------------------
 
-def _freshness_series(slo: SLO, last_success: dict[str, list[int]]) -> list[dict]:
+def _freshness_series(slo: SLO, datasets: list[str], end: int, victim: str | None,
+                      victim_values: list[int] | None) -> list[dict]:
+    """Last-success series: every dataset refreshed each tick, except the victim's own values."""
     metric = slo.sli.selector()  # type: ignore[attr-defined]
     base = {m.label: m.value for m in metric.matchers if m.op == "="}
-    return [{"series": series_name(metric.metric, {**base, c.DATASET: name}), "values": notation(values)}
-            for name, values in sorted(last_success.items())]
+    fresh = f"0+{TICK}x{end}"  # the last success is always "now"
+    return [{"series": series_name(metric.metric, {**base, c.DATASET: name}),
+             "values": notation(victim_values[: end + 1]) if name == victim and victim_values else fresh}
+            for name in sorted(datasets)]
 
 
 def _always_fresh(ticks: int) -> list[int]:
@@ -317,17 +321,16 @@ class _Scenarios:
 
     def _fresh(self, ticks: int, victim: list[int] | None,
                drop_victim: bool = False) -> tuple[Callable[[int], list[dict]], RatioSeries | None]:
-        values = {d.dataset: _always_fresh(ticks) for d in self.slo.sli.datasets}  # type: ignore[attr-defined]
-        if victim is not None:
-            values[self.victim.dataset] = victim
+        datasets = [d.dataset for d in self.slo.sli.datasets]  # type: ignore[attr-defined]
+        victim_values = victim if victim is not None else _always_fresh(ticks)
         if drop_victim:
-            del values[self.victim.dataset]
+            datasets.remove(self.victim.dataset)
             ratio = None
         else:
-            ratio = RatioSeries(_stale_from_tick(values[self.victim.dataset], self.victim.max_age_seconds))
+            ratio = RatioSeries(_stale_from_tick(victim_values, self.victim.max_age_seconds))
 
         def upto(end: int) -> list[dict]:
-            return _freshness_series(self.slo, {name: v[: end + 1] for name, v in values.items()})
+            return _freshness_series(self.slo, datasets, end, self.victim.dataset, victim_values)
         return upto, ratio
 
     def _states(self, series: RatioSeries) -> dict[WindowPair, list[bool]]:
