@@ -1,9 +1,9 @@
 """SLO and invariant definitions -> Prometheus rule groups (plain data).
 
-Two groups per SLO. The alerting group, in evaluation order: base
-recordings (the only rules that read raw series), error ratios for every
-window the alerts read, then the alerts; keeping them in one group means
-every alert sees recordings of the same evaluation tick. The period group
+Two groups per SLO. The alerting group, in evaluation order: constants
+(maximum ages), base recordings (the only rules that read raw series), error
+ratios for every window the alerts read, then the alerts; keeping them in
+one group means every alert sees recordings of the same evaluation tick. The period group
 (every 5m): objective and budget constants, the traffic-weighted period
 ratio and the remaining budget, which no alert reads.
 """
@@ -63,7 +63,7 @@ def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
     ]
     alerts = [burn_alert(slo, pair) for pair in pairs] + [no_data_alert(slo)]
     groups = [
-        {"name": c.rule_group(slo.name), "rules": raw + constants + windows + alerts},
+        {"name": c.rule_group(slo.name), "rules": constants + raw + windows + alerts},
         {"name": c.period_rule_group(slo.name), "interval": c.PERIOD_GROUP_INTERVAL, "rules": metadata + period},
     ]
     counts = RuleCounts(raw=len(raw), constant=len(constants) + len(metadata), staged=len(windows) + len(period),
