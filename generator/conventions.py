@@ -137,13 +137,14 @@ def rule_group(slo_name: str) -> str:
     return f"kfm-slo-{slo_name}"
 
 
-def period_rule_group(slo_name: str) -> str:
-    return f"kfm-slo-{slo_name}-period"
+def budget_rule_group(slo_name: str) -> str:
+    return f"kfm-slo-{slo_name}-budget"
 
 
-# The period ratio reads a whole period of recordings: evaluating it every
-# 5m instead of every tick costs a fifth and no alert depends on it.
-PERIOD_GROUP_INTERVAL = "5m"
+# The budget group holds what no alert reads (the period ratio, which reads a
+# whole period of recordings, remaining budget, burn rates): evaluating it
+# every 5m instead of every tick costs a fifth.
+BUDGET_GROUP_INTERVAL = "5m"
 
 
 INVARIANTS_GROUP = "kfm-invariants"

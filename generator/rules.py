@@ -3,9 +3,9 @@
 Two groups per SLO. The alerting group, in evaluation order: constants
 (maximum ages), base recordings (the only rules that read raw series), error
 ratios for every window the alerts read, then the alerts; keeping them in
-one group means every alert sees recordings of the same evaluation tick. The period group
-(every 5m): objective and budget constants, the traffic-weighted period
-ratio and the remaining budget, which no alert reads.
+one group means every alert sees recordings of the same evaluation tick. The budget group
+(every 5m), which no alert reads: objective and budget constants, the
+traffic-weighted period ratio, the remaining budget and burn rates.
 """
 from __future__ import annotations
 
@@ -55,16 +55,21 @@ def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
         {"record": c.OBJECTIVE, "expr": f"vector({text(slo.objective)})", "labels": metadata_labels},  # type: ignore[arg-type]
         {"record": c.ERROR_BUDGET, "expr": f"vector({budget})", "labels": metadata_labels},
     ]
+    sel = _slo_sel(slo)
     period = [
         {"record": c.PERIOD_ERROR_RATIO, "expr": sli.window_ratio_expr(slo.name, slo.period_seconds),  # type: ignore[attr-defined]
          "labels": {c.SLO_LABEL: slo.name, c.PERIOD_LABEL: slo.period}},
-        {"record": c.BUDGET_REMAINING, "expr": f"1 - {c.PERIOD_ERROR_RATIO}{_slo_sel(slo)} / {budget}",
+        {"record": c.BUDGET_REMAINING, "expr": f"1 - {c.PERIOD_ERROR_RATIO}{sel} / {budget}",
+         "labels": {c.SLO_LABEL: slo.name}},
+        {"record": c.PERIOD_BURN_RATE, "expr": f"{c.PERIOD_ERROR_RATIO}{sel} / {budget}",
          "labels": {c.SLO_LABEL: slo.name}},
     ]
+    period += [{"record": c.burn_rate(window), "expr": f"{c.error_ratio(window)}{sel} / {budget}",
+                "labels": {c.SLO_LABEL: slo.name}} for window in windows_needed(pairs)]
     alerts = [burn_alert(slo, pair) for pair in pairs] + [no_data_alert(slo)]
     groups = [
         {"name": c.rule_group(slo.name), "rules": constants + raw + windows + alerts},
-        {"name": c.period_rule_group(slo.name), "interval": c.PERIOD_GROUP_INTERVAL, "rules": metadata + period},
+        {"name": c.budget_rule_group(slo.name), "interval": c.BUDGET_GROUP_INTERVAL, "rules": metadata + period},
     ]
     counts = RuleCounts(raw=len(raw), constant=len(constants) + len(metadata), staged=len(windows) + len(period),
                         alerts=len(alerts))
@@ -110,15 +115,15 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict:
                    c.LONG_WINDOW_LABEL: pair.long_text, c.SHORT_WINDOW_LABEL: pair.short_text,
                    c.BURN_RATE_LABEL: text(pair.factor)})
     labels.update(dict(slo.alerting.tier(pair.tier).labels))
-    exhaust = format_duration(int(slo.period_seconds / pair.factor) // 60 * 60)
-    summary = (f"{_subject(slo)} is burning its error budget {text(pair.factor)}x too fast "
+    lasts = format_duration(int(slo.period_seconds / pair.factor) // 60 * 60)
+    summary = (f"{_subject(slo)}: error budget burning faster than {text(pair.factor)}x "
                f"over {pair.long_text} and {pair.short_text}")
     description = (
         f"{slo.description.strip()} The error ratio over the last {pair.long_text} is "
         f"{{{{ $value | humanizePercentage }}}}, above {percent(pair.threshold(slo.error_budget))} "
         f"({text(pair.factor)}x the {percent(slo.error_budget)} error budget of the "
         f"{percent(slo.objective)} objective), and it is above that over {pair.short_text} too, "  # type: ignore[arg-type]
-        f"so it is still happening. At this rate the {slo.period} budget is gone in about {exhaust}.")
+        f"so it is still happening. At {text(pair.factor)}x a whole {slo.period} budget lasts {lasts}.")
     return {"alert": c.burn_alert(slo.name, pair.tier), "expr": expr,
             "for": format_duration(pair.for_), "labels": dict(sorted(labels.items())),
             "annotations": _annotations(slo, summary, description)}

@@ -363,10 +363,12 @@ class _Scenarios:
         if self.pairs:
             checks.append({"expr": ratio_labels, "eval_time": _at(ticks),
                            "exp_samples": [{"labels": ratio_labels, "value": 0}]})
-        remaining = series_name(c.BUDGET_REMAINING, {**sel, c.PERIOD_LABEL: self.slo.period})
-        checks.append({"expr": remaining, "eval_time": _at(ticks),
-                       "exp_samples": [{"labels": remaining, "value": 1}]})
-        why = ["counters exist but never increase: error ratios are 0 and the budget is whole (no NaN), no alert"]
+        with_period = {**sel, c.PERIOD_LABEL: self.slo.period}
+        for record, value in ((c.BUDGET_REMAINING, 1), (c.PERIOD_BURN_RATE, 0)):
+            name = series_name(record, with_period)
+            checks.append({"expr": name, "eval_time": _at(ticks), "exp_samples": [{"labels": name, "value": value}]})
+        why = ["counters exist but never increase: error ratios and burn rate are 0 and the budget is whole "
+               "(no NaN), no alert"]
         return self._scenario("zero traffic", why, ticks, series, checks)
 
     def outage(self) -> Scenario:
