@@ -121,6 +121,7 @@ OBJECTIVE = "kfm_slo:objective:ratio"
 ERROR_BUDGET = "kfm_slo:error_budget:ratio"
 BUDGET_REMAINING = "kfm_slo:error_budget_remaining:period"
 PERIOD_BURN_RATE = "kfm_slo:burn_rate:period"
+BUDGET_TIME_LEFT = "kfm_slo:error_budget_time_left:seconds"
 
 
 def error_ratio(window_seconds: int) -> str:
@@ -183,13 +184,29 @@ def prometheus_rule_name(service: str) -> str:
 INVARIANTS_FILE_STEM = "invariants"
 
 
+SLO_DASHBOARD_PREFIX = "kfm-slo-"
+MAX_SLO_NAME = 40 - len(SLO_DASHBOARD_PREFIX)  # Grafana uids hold 40 characters
+
+
 def slo_dashboard_uid(slo_name: str) -> str:
-    """Stable uid of the SLO detail dashboard (Grafana allows 40 characters)."""
-    uid = f"kfm-slo-{slo_name}"
-    return uid[:40]
+    """Stable uid of the SLO detail dashboard."""
+    return f"{SLO_DASHBOARD_PREFIX}{slo_name}"
 
 
 OVERVIEW_DASHBOARD_UID = "kfm-slo-overview"
+FRESHNESS_DASHBOARD_UID = "kfm-dataset-freshness"
+EVIDENCE_DASHBOARD_UID = "kfm-evidence-focus"
+API_DASHBOARD_UID = "kfm-governed-api"
+# Panel ids of the SLO detail dashboard that alerts link to (viewPanel=).
+SLO_BURN_PANEL_FIRST_ID = 6  # the burn-rate panel of window pair i has id 6 + i
+
+
+def dashboard_file(uid: str) -> str:
+    return f"grafana/dashboards/{uid}.json"
+
+
+def dashboard_configmap_file(uid: str) -> str:
+    return f"kubernetes/grafana-dashboards/{uid}.yaml"
 
 
 def le_matcher_value(threshold: float) -> tuple[str, str]:

@@ -66,6 +66,12 @@ def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
     ]
     period += [{"record": c.burn_rate(window), "expr": f"{c.error_ratio(window)}{sel} / {budget}",
                 "labels": {c.SLO_LABEL: slo.name}} for window in windows_needed(pairs)]
+    # Time until the budget is gone if the burn of the first pair's long window goes on.
+    current = f"({c.error_ratio(pairs[0].long)}{sel} / {budget})" if pairs else f"{c.PERIOD_BURN_RATE}{sel}"
+    period.append({"record": c.BUDGET_TIME_LEFT,
+                   "expr": f"clamp_min(clamp_max(\n  {c.BUDGET_REMAINING}{sel} * {slo.period_seconds}\n"
+                           f"  / ignoring ({c.PERIOD_LABEL}) {current},\n  {slo.period_seconds}\n), 0)",
+                   "labels": {c.SLO_LABEL: slo.name}})
     alerts = [burn_alert(slo, pair) for pair in pairs] + [no_data_alert(slo)]
     groups = [
         {"name": c.rule_group(slo.name), "rules": constants + raw + windows + alerts},

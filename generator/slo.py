@@ -99,6 +99,8 @@ class SLO:
     def _validate(self, p: Collector) -> None:
         p.check(isinstance(self.name, str) and NAME.match(self.name) is not None, "name",
                 f"{self.name!r} must be lower-case words joined by '-' (e.g. 'evidence-availability')")
+        p.check(not isinstance(self.name, str) or len(self.name) <= c.MAX_SLO_NAME, "name",
+                f"at most {c.MAX_SLO_NAME} characters, so its dashboard uid fits Grafana's 40")
         p.check(isinstance(self.service, str) and NAME.match(self.service) is not None, "service",
                 f"{self.service!r} must be lower-case words joined by '-'")
         p.check(isinstance(self.owner, str) and self.owner.strip() != "", "owner",

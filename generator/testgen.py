@@ -364,11 +364,12 @@ class _Scenarios:
             checks.append({"expr": ratio_labels, "eval_time": _at(ticks),
                            "exp_samples": [{"labels": ratio_labels, "value": 0}]})
         with_period = {**sel, c.PERIOD_LABEL: self.slo.period}
-        for record, value in ((c.BUDGET_REMAINING, 1), (c.PERIOD_BURN_RATE, 0)):
-            name = series_name(record, with_period)
+        for record, labels, value in ((c.BUDGET_REMAINING, with_period, 1), (c.PERIOD_BURN_RATE, with_period, 0),
+                                      (c.BUDGET_TIME_LEFT, sel, self.slo.period_seconds)):
+            name = series_name(record, labels)
             checks.append({"expr": name, "eval_time": _at(ticks), "exp_samples": [{"labels": name, "value": value}]})
-        why = ["counters exist but never increase: error ratios and burn rate are 0 and the budget is whole "
-               "(no NaN), no alert"]
+        why = ["counters exist but never increase: error ratios and burn rate are 0, the budget is whole "
+               "and lasts the whole period (no NaN, no infinity), no alert"]
         return self._scenario("zero traffic", why, ticks, series, checks)
 
     def outage(self) -> Scenario:
