@@ -15,6 +15,7 @@ ALERTS = [
         ),
         owner="governance",
         runbook="https://runbooks.kfm.example/invariants/policy-allow-without-label",
+        dashboard_uid=c.API_DASHBOARD_UID,
     ),
     Invariant(
         name="PromotionThroughUnevaluatedGate",
@@ -28,5 +29,6 @@ ALERTS = [
         ),
         owner="data-platform",
         runbook="https://runbooks.kfm.example/invariants/promotion-through-unevaluated-gate",
+        dashboard_uid=c.FRESHNESS_DASHBOARD_UID,
     ),
 ]

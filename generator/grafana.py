@@ -48,7 +48,7 @@ def _targets(queries: tuple[Query, ...]) -> list[g.Target]:
 
 
 def _steps(thresholds: list[tuple[str, float | None]]) -> list[g.Threshold]:
-    return [g.Threshold(color, index, value if value is not None else 0.0)
+    return [g.Threshold(color, index, float(value) if value is not None else 0.0)
             for index, (color, value) in enumerate(thresholds)]
 
 
@@ -88,7 +88,7 @@ def table(title: str, description: str, queries: list[Query], unit: str, width: 
                                                                     for link in links]}]})
     body = g.Table(title=title, description=description, dataSource="", targets=_targets(tuple(queries)),
                    unit=unit, transformations=transformations, overrides=overrides,
-                   sortBy=[{"displayName": sort_by, "desc": descending}] if sort_by else [])
+                   sortBy=[g.TableSortByField(displayName=sort_by, desc=descending)] if sort_by else [])
     return Panel(body, width, height, tuple(queries))
 
 
@@ -155,9 +155,9 @@ def _normalize_panel(panel: dict) -> dict:
         t["datasource"] = dict(DATASOURCE)
         targets.append(t)
     out["targets"] = targets
-    field_config = out.get("fieldConfig", {})
-    _normalize_steps(field_config)
-    out["fieldConfig"] = _clean(field_config)
+    field_config = _clean(out.get("fieldConfig", {}))
+    _normalize_steps(field_config)  # after cleaning: the base step keeps its explicit null
+    out["fieldConfig"] = field_config
     if "options" in out:
         out["options"] = _clean(out["options"])
     return out

@@ -32,6 +32,7 @@ class Invariant:
     window: str = "10m"
     severity: str = "page"
     labels: tuple | dict = ()
+    dashboard_uid: str = c.OVERVIEW_DASHBOARD_UID
     defined_in: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -71,4 +72,4 @@ class Invariant:
         return {"name": self.name, "counter": self.counter, "summary": self.summary,
                 "description": self.description, "owner": self.owner, "runbook": self.runbook,
                 "by": list(self.by), "window": self.window, "severity": self.severity,
-                "labels": dict(self.labels)}
+                "labels": dict(self.labels), "dashboard_uid": self.dashboard_uid}

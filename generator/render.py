@@ -4,6 +4,8 @@ Layout under out/ (paths are relative to it):
   prometheus/rules/<slo>.rules.yaml         plain Prometheus rule files, one per SLO
   prometheus/tests/<slo>.test.yaml          generated promtool unit tests, one file per SLO
   kubernetes/prometheusrules/<service>.yaml prometheus-operator PrometheusRule objects
+  grafana/dashboards/<uid>.json             Grafana dashboards (grafanalib, normalized)
+  kubernetes/grafana-dashboards/<uid>.yaml  ConfigMaps for the Grafana sidecar
 Every file starts with a generated-by header and the sha256 of the
 definitions it was rendered from.
 """
@@ -15,6 +17,8 @@ from itertools import groupby
 
 from . import conventions as c
 from . import yamlout
+from .dashboards import all_dashboards
+from .grafana import to_text
 from .catalog import Catalog
 from .invariants import Invariant
 from .rules import RuleCounts, invariants_group, slo_groups
@@ -93,6 +97,34 @@ def render_invariants(invariants: tuple[Invariant, ...], sources: list[str]) -> 
     }
 
 
+CONFIGMAP_LIMIT = 1024 * 1024  # bytes of data a ConfigMap may hold
+GRAFANA_FOLDER = "KFM"
+
+
+def render_dashboard(board: dict) -> dict[str, str]:
+    """The dashboard JSON and a ConfigMap the Grafana sidecar provisions it from."""
+    uid = board["uid"]
+    body = to_text(board)
+    digest = definitions_hash([board])
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"grafana-dashboard-{uid}",
+            "labels": {"grafana_dashboard": "1", "app.kubernetes.io/managed-by": "kfm-observability"},
+            "annotations": {"grafana_folder": GRAFANA_FOLDER, "kfm.io/definitions-sha256": digest},
+        },
+        "data": {f"{uid}.json": body},
+    }
+    if len(body.encode("utf-8")) > CONFIGMAP_LIMIT:
+        raise ValueError(f"dashboard {uid} is {len(body)} bytes, over the ConfigMap limit")
+    return {
+        c.dashboard_file(uid): body,
+        c.dashboard_configmap_file(uid): header(["slo/", "alerts/", "generator/dashboards.py"], digest)
+        + yamlout.dump(configmap),
+    }
+
+
 def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
     files: dict[str, str] = {}
     total = RuleCounts(0, 0, 0, 0)
@@ -105,6 +137,8 @@ def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
         sources = sorted({catalog.relative(i.defined_in) for i in catalog.invariants})
         files.update(render_invariants(catalog.invariants, sources))
         total += RuleCounts(0, 0, 0, len(catalog.invariants))
+    for board in all_dashboards(catalog):
+        files.update(render_dashboard(board))
     files["README.md"] = (
         "# Generated output: do not edit\n\n"
         f"Everything here is written by the {GENERATOR} (`make render`) from the definitions in\n"

@@ -96,14 +96,14 @@ def _subject(slo: SLO) -> str:
     return slo.name + " (" + ", ".join(f"{label} {{{{ $labels.{label} }}}}" for label in group_by) + ")"
 
 
-def _annotations(slo: SLO, summary: str, description: str) -> dict[str, str]:
+def _annotations(slo: SLO, summary: str, description: str, panel: int | None = None) -> dict[str, str]:
     uid = c.slo_dashboard_uid(slo.name)
     return {
         "summary": summary,
         "description": description,
         "runbook_url": slo.runbook,
         "dashboard_uid": uid,
-        "dashboard_url": f"/d/{uid}?var-slo={slo.name}",
+        "dashboard_url": f"/d/{uid}" + (f"?viewPanel={panel}" if panel is not None else ""),
     }
 
 
@@ -130,9 +130,10 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict:
         f"({text(pair.factor)}x the {percent(slo.error_budget)} error budget of the "
         f"{percent(slo.objective)} objective), and it is above that over {pair.short_text} too, "  # type: ignore[arg-type]
         f"so it is still happening. At {text(pair.factor)}x a whole {slo.period} budget lasts {lasts}.")
+    panel = c.SLO_BURN_PANEL_FIRST_ID + slo.all_pairs().index(pair)
     return {"alert": c.burn_alert(slo.name, pair.tier), "expr": expr,
             "for": format_duration(pair.for_), "labels": dict(sorted(labels.items())),
-            "annotations": _annotations(slo, summary, description)}
+            "annotations": _annotations(slo, summary, description, panel)}
 
 
 def no_data_alert(slo: SLO) -> dict:
@@ -157,6 +158,6 @@ def invariants_group(invariants: tuple[Invariant, ...]) -> tuple[dict, RuleCount
         rules.append({"alert": inv.name, "expr": inv.expr(), "labels": dict(sorted(labels.items())),
                       "annotations": {"summary": inv.summary, "description": inv.description,
                                       "runbook_url": inv.runbook,
-                                      "dashboard_uid": c.OVERVIEW_DASHBOARD_UID,
-                                      "dashboard_url": f"/d/{c.OVERVIEW_DASHBOARD_UID}"}})
+                                      "dashboard_uid": inv.dashboard_uid,
+                                      "dashboard_url": f"/d/{inv.dashboard_uid}"}})
     return {"name": c.INVARIANTS_GROUP, "rules": rules}, RuleCounts(0, 0, 0, len(rules))

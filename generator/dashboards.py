@@ -1,0 +1,220 @@
+"""KFM's generated dashboards, from the SLO definitions and the conventions.
+
+- kfm-slo-overview: every SLO, worst budget first, linking to its detail;
+- kfm-slo-<name>: one detail dashboard per SLO (alerts link here);
+- kfm-dataset-freshness, kfm-evidence-focus, kfm-governed-api: the platform views.
+
+Every query uses recorded series where they exist and $__rate_interval for
+raw rates; panels that could legitimately be empty (no alert firing) are
+written to return an explicit zero or "none firing" row instead.
+"""
+from __future__ import annotations
+
+from . import conventions as c
+from .catalog import Catalog
+from .durations import format_duration
+from .grafana import Query, dashboard, link_to, stat, table, timeseries
+from .invariants import Invariant
+from .numbers import text
+from .slo import SLO
+
+RATE = "$__rate_interval"
+
+
+def _sel(slo: SLO) -> str:
+    return f'{{{c.SLO_LABEL}="{slo.name}"}}'
+
+
+def _legend(slo: SLO, prefix: str = "") -> str:
+    group = " ".join(f"{{{{{label}}}}}" for label in slo.sli.group_by)  # type: ignore[attr-defined]
+    return (prefix + " " + group).strip() or slo.name
+
+
+def _alerts_firing(matcher: str) -> str:
+    """Firing alerts by name, or one 'none firing' row: never an empty panel."""
+    return (f'sum by (alertname, severity, tier) (ALERTS{{{matcher}, alertstate="firing"}})\n'
+            f'or on () label_replace(vector(0), "alertname", "none firing", "", "")')
+
+
+def _links(*extra: dict) -> list[dict]:
+    return [link_to(c.OVERVIEW_DASHBOARD_UID, "SLO overview"), *extra]
+
+
+def overview(catalog: Catalog) -> dict:
+    detail_link = {"field": "slo", "title": "Open the SLO's dashboard",
+                   "url": f"/d/{c.SLO_DASHBOARD_PREFIX}${{__value.raw}}?${{__url_time_range}}&var-datasource=${{datasource}}"}
+    rows = [
+        [stat("SLOs with a firing burn alert", "SLOs that have a page or ticket burn alert firing now.",
+              Query('count(count by (slo) (ALERTS{alertstate="firing", slo!=""})) or vector(0)', instant=True),
+              "none", width=8, thresholds=[("green", None), ("red", 1)]),
+         stat("Lowest error budget remaining", "The SLO closest to spending its whole budget for the period.",
+              Query(f"min({c.BUDGET_REMAINING})", instant=True), "percentunit", width=8,
+              thresholds=[("red", None), ("orange", 0.25), ("green", 0.5)]),
+         stat("Invariant alerts firing", "Alerts on things that must never happen (security and governance).",
+              Query('count(ALERTS{alertstate="firing", slo=""}) or vector(0)', instant=True), "none", width=8,
+              thresholds=[("green", None), ("red", 1)])],
+        [table("SLOs, worst budget first",
+               "Every SLO with its objective, its SLI over the period, the budget left (as a share and as time "
+               "at the current burn) and its burn rate over the period. Click an SLO for its dashboard.",
+               [Query(f"max by (slo, service, team, period) ({c.OBJECTIVE})", instant=True, table=True),
+                Query(f"min by (slo) (1 - {c.PERIOD_ERROR_RATIO})", instant=True, table=True),
+                Query(f"min by (slo) ({c.BUDGET_REMAINING})", instant=True, table=True),
+                Query(f"min by (slo) ({c.BUDGET_TIME_LEFT})", instant=True, table=True),
+                Query(f"max by (slo) ({c.PERIOD_BURN_RATE})", instant=True, table=True)],
+               "none", height=12, sort_by="Budget remaining",
+               rename={"Value #A": "Objective", "Value #B": "SLI over period", "Value #C": "Budget remaining",
+                       "Value #D": "Budget time left", "Value #E": "Burn rate (period)"},
+               column_units={"Objective": "percentunit", "SLI over period": "percentunit",
+                             "Budget remaining": "percentunit", "Budget time left": "s",
+                             "Burn rate (period)": "none"},
+               links=[detail_link])],
+        [table("Firing alerts", "Burn-rate, no-data and invariant alerts firing now.",
+               [Query(_alerts_firing('alertname!=""'), instant=True, table=True)], "none", height=8,
+               hide=("Value",))],
+    ]
+    return dashboard(c.OVERVIEW_DASHBOARD_UID, "KFM SLO overview",
+                     "All KFM service-level objectives: budgets, burn and firing alerts. Generated.",
+                     rows, ["slo"], [link_to(c.FRESHNESS_DASHBOARD_UID, "Dataset freshness"),
+                                     link_to(c.EVIDENCE_DASHBOARD_UID, "Evidence and Focus Mode"),
+                                     link_to(c.API_DASHBOARD_UID, "Governed API")])
+
+
+def slo_detail(slo: SLO) -> dict:
+    sel = _sel(slo)
+    pairs = slo.all_pairs()
+    runbook = {"type": "link", "title": "Runbook", "url": slo.runbook, "tooltip": "Runbook of this SLO",
+               "targetBlank": True, "icon": "doc", "asDropdown": False, "includeVars": False, "keepTime": False,
+               "tags": []}
+    panel_runbook = [{"title": "Runbook", "url": slo.runbook, "targetBlank": True}]
+    rows = [[
+        stat("Objective", f"{slo.description} Period: {slo.period}.", Query(f"max({c.OBJECTIVE}{sel})", instant=True),
+             "percentunit", links=panel_runbook),
+        stat("SLI over the period", "Good events (or fresh ticks) over all, traffic-weighted, over the period.",
+             Query(f"min(1 - {c.PERIOD_ERROR_RATIO}{sel})", instant=True), "percentunit",
+             thresholds=[("red", None), ("green", float(slo.objective))]),  # type: ignore[arg-type]
+        stat("Error budget remaining", "Share of the period's error budget not yet spent (worst group).",
+             Query(f"min({c.BUDGET_REMAINING}{sel})", instant=True), "percentunit",
+             thresholds=[("red", None), ("orange", 0.25), ("green", 0.5)]),
+        stat("Budget time left", "How long the remaining budget lasts at the current burn (capped at the period).",
+             Query(f"min({c.BUDGET_TIME_LEFT}{sel})", instant=True), "s"),
+    ]]
+    windows = sorted({w for p in pairs for w in (p.long, p.short)})
+    rows.append([timeseries("Error ratio per alert window",
+                            "The error ratio over each window the burn-rate alerts read.",
+                            [Query(f"{c.error_ratio(w)}{sel}", _legend(slo, format_duration(w))) for w in windows]
+                            or [Query(f"{c.PERIOD_ERROR_RATIO}{sel}", _legend(slo, "period"))],
+                            "percentunit", width=24)])
+    burn_panels = []
+    for pair in pairs:
+        burn_panels.append(timeseries(
+            f"Burn rate {pair.tier} {pair.long_text}/{pair.short_text}",
+            f"{pair.tier.capitalize()} alert fires when both windows burn faster than {text(pair.factor)}x "
+            f"for {pair.for_ // 60}m.",
+            [Query(f"{c.error_ratio(pair.long)}{sel} / {text(slo.error_budget)}", _legend(slo, pair.long_text)),
+             Query(f"{c.error_ratio(pair.short)}{sel} / {text(slo.error_budget)}", _legend(slo, pair.short_text))],
+            "x", width=max(6, 24 // max(1, len(pairs))), thresholds=[("green", None), ("red", float(pair.factor))],
+            links=panel_runbook))
+    if burn_panels:
+        rows.append(burn_panels)
+    bottom = [timeseries("Error budget remaining over the period", "Burn-down of the period's budget.",
+                         [Query(f"{c.BUDGET_REMAINING}{sel}", _legend(slo, "remaining"))], "percentunit",
+                         thresholds=[("red", None), ("green", 0)])]
+    if slo.sli.uses_events:  # type: ignore[attr-defined]
+        bottom.append(timeseries("Events", "Total and bad events per second (5m rates).",
+                                 [Query(f"{c.TOTAL_EVENTS_RATE}{sel}", _legend(slo, "total")),
+                                  Query(f"{c.BAD_EVENTS_RATE}{sel}", _legend(slo, "bad"))], "reqps"))
+    else:
+        bottom.append(timeseries("Stale datasets", "Datasets older than their maximum age (1 = stale).",
+                                 [Query(f"sum({c.DATASET_STALE}{sel})", "stale datasets")], "none"))
+    rows.append(bottom)
+    rows.append([table("Alerts of this SLO", "Its burn-rate and no-data alerts firing now.",
+                       [Query(_alerts_firing(f'slo="{slo.name}"'), instant=True, table=True)], "none",
+                       height=6, hide=("Value",))])
+    return dashboard(c.slo_dashboard_uid(slo.name), f"SLO: {slo.name}",
+                     f"{slo.description} Objective {text(slo.objective * 100)}% over {slo.period}. "  # type: ignore[operator]
+                     f"Owner: {slo.owner}. Generated.", rows, ["slo", slo.service], _links(runbook))
+
+
+def freshness() -> dict:
+    last = f"max by ({c.DATASET}) ({c.DATASET_LAST_SUCCESS})"
+    max_age = f"max by ({c.DATASET}) ({c.FRESHNESS_MAX_AGE})"
+    rows = [
+        [table("Datasets by age over maximum age, worst first",
+               "Age of the last successful run against the dataset's maximum age; above 100% is stale.",
+               [Query(f"(time() - {last}) / on ({c.DATASET}) {max_age}", instant=True, table=True),
+                Query(f"time() - {last}", instant=True, table=True),
+                Query(max_age, instant=True, table=True)],
+               "none", height=10, sort_by="Age / max age", descending=True,
+               rename={"Value #A": "Age / max age", "Value #B": "Age", "Value #C": "Max age"},
+               column_units={"Age / max age": "percentunit", "Age": "s", "Max age": "s"})],
+        [timeseries("Age over maximum age", "Per dataset; the line at 100% is the maximum age.",
+                    [Query(f"(time() - {last}) / on ({c.DATASET}) {max_age}", "{{dataset}}")], "percentunit",
+                    width=24, thresholds=[("green", None), ("red", 1)])],
+        [timeseries("Pipeline runs per hour", "Runs by dataset and status over the last hour.",
+                    [Query(f"sum by ({c.DATASET}, {c.STATUS}) (increase({c.PIPELINE_RUNS}[1h]))",
+                           "{{dataset}} {{status}}")], "none"),
+         timeseries("Pipeline run duration p90", "90th percentile over the last hour of runs, per dataset.",
+                    [Query(f"histogram_quantile(0.9, sum by ({c.DATASET}, le) "
+                           f"(rate({c.PIPELINE_RUN_DURATION}_bucket[1h])))", "{{dataset}}")], "s")],
+        [timeseries("Promotion gate results per hour", "Gate results by outcome; any error blocks promotion.",
+                    [Query(f"sum by ({c.RESULT}) (increase({c.PROMOTION_GATE_RESULTS}[1h]))", "{{result}}")],
+                    "none"),
+         table("Promotions through a gate that did not pass", "Must stay at none: an invariant alert pages.",
+               [Query(_alerts_firing('alertname="PromotionThroughUnevaluatedGate"'), instant=True, table=True)],
+               "none", width=12, height=8, hide=("Value",))],
+    ]
+    return dashboard(c.FRESHNESS_DASHBOARD_UID, "KFM dataset freshness",
+                     "Freshness per dataset, pipeline runs and promotion gates. Generated.", rows,
+                     ["freshness", "data-pipelines"], _links())
+
+
+def _quantile(q: float, metric: str, by: str = "") -> str:
+    group = f"{by}, le" if by else "le"
+    return f"histogram_quantile({q}, sum by ({group}) (rate({metric}_bucket[{RATE}])))"
+
+
+def evidence_focus() -> dict:
+    metric = c.EVIDENCE_RESOLUTION_DURATION
+    rows = [
+        [timeseries("Evidence resolution latency", "Percentiles from the resolution duration histogram.",
+                    [Query(_quantile(q, metric), f"p{int(q * 100)}") for q in (0.5, 0.9, 0.99)], "s"),
+         timeseries("Evidence resolution outcomes", "Resolutions per second by outcome.",
+                    [Query(f"sum by ({c.OUTCOME}) (rate({c.EVIDENCE_RESOLUTIONS}[{RATE}]))", "{{outcome}}")],
+                    "reqps")],
+        [timeseries("Focus Mode answers", "Answers per second: answered, abstained (evidence not verified), error.",
+                    [Query(f"sum by ({c.OUTCOME}) (rate({c.FOCUS_ANSWERS}[{RATE}]))", "{{outcome}}")], "reqps",
+                    width=24)],
+    ]
+    return dashboard(c.EVIDENCE_DASHBOARD_UID, "KFM evidence resolver and Focus Mode",
+                     "Evidence resolution latency and outcomes; Focus Mode answers and abstentions. Generated.",
+                     rows, ["evidence-resolver", "focus-mode"], _links())
+
+
+def governed_api(invariants: tuple[Invariant, ...]) -> dict:
+    count = f"{c.HTTP_SERVER_DURATION}_count"
+    by = f"{c.HTTP_ROUTE}, {c.DECISION_CLASS}"
+    rows = [
+        [timeseries("Requests by route and decision class", "Requests per second.",
+                    [Query(f"sum by ({by}) (rate({count}[{RATE}]))", "{{http_route}} {{kfm_decision}}")], "reqps"),
+         timeseries("Server errors by route and decision class", "5xx responses per second (0 when none).",
+                    [Query(f'sum by ({by}) (rate({count}{{{c.HTTP_STATUS}=~"5.."}}[{RATE}]))\n'
+                           f"or 0 * sum by ({by}) (rate({count}[{RATE}]))", "{{http_route}} {{kfm_decision}}")],
+                    "reqps")],
+        [timeseries("Latency p99 by decision class", "99th percentile request duration.",
+                    [Query(_quantile(0.99, c.HTTP_SERVER_DURATION, c.DECISION_CLASS), "{{kfm_decision}}")], "s"),
+         timeseries("Policy decisions", "Decisions per second: allow, deny, error (an error is a deny).",
+                    [Query(f"sum by ({c.DECISION}) (rate({c.POLICY_DECISIONS}[{RATE}]))", "{{decision}}")],
+                    "reqps")],
+        [table("Invariant alerts", "Alerts on things that must never happen; 'none firing' is the only good state.",
+               [Query(_alerts_firing(f'alertname=~"{"|".join(i.name for i in invariants) or "none"}"'),
+                      instant=True, table=True)], "none", height=7, hide=("Value",))],
+    ]
+    return dashboard(c.API_DASHBOARD_UID, "KFM governed API and policy decisions",
+                     "Requests, errors and latency by route and allow/deny decision class; policy decisions; "
+                     "invariant alerts. Generated.", rows, ["governed-api"], _links())
+
+
+def all_dashboards(catalog: Catalog) -> list[dict]:
+    boards = [overview(catalog), freshness(), evidence_focus(), governed_api(catalog.invariants)]
+    boards += [slo_detail(slo) for slo in catalog.slos]
+    return sorted(boards, key=lambda b: b["uid"])
