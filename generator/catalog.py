@@ -19,7 +19,7 @@ from .problems import DefinitionError, Problem
 from .slo import SLO
 from .windows import TIERS
 
-DEFINITION_DIRS = ("slo", "alerts")
+DEFINITION_DIRS = ("slo", "alerts", "dashboards")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Catalog:
     root: Path
     slos: tuple[SLO, ...]
     invariants: tuple[Invariant, ...]
+    dashboards: tuple[dict, ...] = ()  # custom dashboards from dashboards/
 
     def relative(self, path: str) -> str:
         return relative_to(self.root, path)
@@ -53,6 +54,7 @@ def load(root: Path) -> Catalog:
     problems: list[Problem] = []
     slos: list[SLO] = []
     invariants: list[Invariant] = []
+    dashboards: list[tuple[str, dict]] = []
     added_path = str(root) not in sys.path
     if added_path:
         sys.path.insert(0, str(root))
@@ -79,16 +81,39 @@ def load(root: Path) -> Catalog:
                                                 f"expected {kind.__name__}, got {type(item).__name__}"))
                     else:
                         into.append(item)
+            boards = getattr(module, "DASHBOARDS", None)
+            if boards is not None:
+                found_any = True
+                for index, board in enumerate(boards):
+                    if not isinstance(board, dict) or not board.get("uid") or not board.get("panels"):
+                        problems.append(Problem(rel, f"DASHBOARDS[{index}]", "type",
+                                                "expected a dashboard from generator.grafana.dashboard(...)"))
+                    else:
+                        dashboards.append((rel, board))
             if not found_any:
-                problems.append(Problem(rel, "module", "SLOS", "defines neither SLOS nor ALERTS"))
+                problems.append(Problem(rel, "module", "SLOS", "defines none of SLOS, ALERTS, DASHBOARDS"))
     finally:
         if added_path:
             sys.path.remove(str(root))
     problems.extend(_duplicates(root, slos, invariants))
+    problems.extend(_duplicate_dashboards(dashboards, slos))
     if problems:
         raise DefinitionError(problems)
     return Catalog(root, tuple(sorted(slos, key=lambda s: s.name)),
-                   tuple(sorted(invariants, key=lambda i: i.name)))
+                   tuple(sorted(invariants, key=lambda i: i.name)),
+                   tuple(board for _, board in sorted(dashboards, key=lambda item: item[1]["uid"])))
+
+
+def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -> list[Problem]:
+    generated = {c.OVERVIEW_DASHBOARD_UID, c.FRESHNESS_DASHBOARD_UID, c.EVIDENCE_DASHBOARD_UID,
+                 c.API_DASHBOARD_UID} | {c.slo_dashboard_uid(s.name) for s in slos}
+    problems, seen = [], set()
+    for file, board in dashboards:
+        uid = board["uid"]
+        if uid in generated or uid in seen:
+            problems.append(Problem(file, f"dashboard {uid!r}", "uid", "another dashboard has this uid"))
+        seen.add(uid)
+    return problems
 
 
 def _import(path: Path):

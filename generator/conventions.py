@@ -122,6 +122,9 @@ ERROR_BUDGET = "kfm_slo:error_budget:ratio"
 BUDGET_REMAINING = "kfm_slo:error_budget_remaining:period"
 PERIOD_BURN_RATE = "kfm_slo:burn_rate:period"
 BUDGET_TIME_LEFT = "kfm_slo:error_budget_time_left:seconds"
+# The burn a window pair's alert compares with its factor: the lower of its
+# two windows' burn rates (both must exceed the factor).
+PAIR_BURN_RATE = "kfm_slo:burn_rate:pair"
 
 
 def error_ratio(window_seconds: int) -> str:

@@ -68,6 +68,13 @@ def overview(catalog: Catalog) -> dict:
                              "Budget remaining": "percentunit", "Budget time left": "s",
                              "Burn rate (period)": "none"},
                links=[detail_link])],
+        [table("Burn rate per window pair, fastest first",
+               "For each SLO and window pair, the burn the alert compares with its factor (the lower of the "
+               "two windows' burn rates). It fires when 'Burn now' exceeds 'Fires above' for the pair's `for`.",
+               [Query(f"max by (slo, tier, burn_rate) ({c.PAIR_BURN_RATE})", instant=True, table=True)],
+               "none", height=10, sort_by="Burn now", descending=True,
+               rename={"Value": "Burn now", "burn_rate": "Fires above", "tier": "Window pair"},
+               column_units={"Burn now": "x"}, links=[detail_link])],
         [table("Firing alerts", "Burn-rate, no-data and invariant alerts firing now.",
                [Query(_alerts_firing('alertname!=""'), instant=True, table=True)], "none", height=8,
                hide=("Value",))],
@@ -217,4 +224,5 @@ def governed_api(invariants: tuple[Invariant, ...]) -> dict:
 def all_dashboards(catalog: Catalog) -> list[dict]:
     boards = [overview(catalog), freshness(), evidence_focus(), governed_api(catalog.invariants)]
     boards += [slo_detail(slo) for slo in catalog.slos]
+    boards += list(catalog.dashboards)
     return sorted(boards, key=lambda b: b["uid"])

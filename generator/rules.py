@@ -66,6 +66,12 @@ def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
     ]
     period += [{"record": c.burn_rate(window), "expr": f"{c.error_ratio(window)}{sel} / {budget}",
                 "labels": {c.SLO_LABEL: slo.name}} for window in windows_needed(pairs)]
+    for pair in pairs:
+        long_burn, short_burn = f"{c.burn_rate(pair.long)}{sel}", f"{c.burn_rate(pair.short)}{sel}"
+        period.append({"record": c.PAIR_BURN_RATE, "expr": f"({long_burn} < {short_burn}) or {short_burn}",
+                       "labels": {c.SLO_LABEL: slo.name, c.SEVERITY_LABEL: pair.tier,
+                                  c.TIER_LABEL: f"{pair.tier}-{pair.long_text}-{pair.short_text}",
+                                  c.BURN_RATE_LABEL: text(pair.factor)}})
     # Time until the budget is gone if the burn of the first pair's long window goes on.
     current = f"({c.error_ratio(pairs[0].long)}{sel} / {budget})" if pairs else f"{c.PERIOD_BURN_RATE}{sel}"
     period.append({"record": c.BUDGET_TIME_LEFT,

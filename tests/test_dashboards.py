@@ -33,6 +33,8 @@ def recorded(rule_groups) -> set[str]:
 def test_the_expected_dashboards_are_rendered(boards, catalog):
     expected = {c.OVERVIEW_DASHBOARD_UID, c.FRESHNESS_DASHBOARD_UID, c.EVIDENCE_DASHBOARD_UID, c.API_DASHBOARD_UID}
     expected |= {c.slo_dashboard_uid(s.name) for s in catalog.slos}
+    expected |= {b["uid"] for b in catalog.dashboards}  # custom ones from dashboards/
+    assert "kfm-pipeline-stages" in expected
     assert set(boards) == expected
 
 
