@@ -154,6 +154,19 @@ def _duplicates(root: Path, slos: list[SLO], invariants: list[Invariant]) -> lis
                                     f"duplicate SLO name (also defined in {other})"))
         else:
             first_slo[slo.name] = slo
+    for slo in slos:
+        for field_name, value in (("name", slo.name), ("service", slo.service)):
+            if value == c.INVARIANTS_FILE_STEM:
+                problems.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", field_name,
+                                        f"{value!r} is reserved for the invariants' files"))
+    groups: dict[str, SLO] = {}
+    for slo in slos:
+        for group in (c.rule_group(slo.name), c.budget_rule_group(slo.name)):
+            other = groups.get(group)
+            if other is not None and other is not slo:
+                problems.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", "name",
+                                        f"its rule group {group!r} clashes with SLO {other.name!r}'s"))
+            groups[group] = slo
     generated = {c.burn_alert(s.name, t): s for s in slos for t in TIERS}
     generated.update({c.no_data_alert(s.name): s for s in slos})
     seen: dict[str, Invariant] = {}

@@ -52,10 +52,29 @@ def main(argv: list[str] | None = None) -> int:
             print(problem.line(), file=sys.stderr)
         return EXIT_BAD_DEFINITIONS
     if args.command == "render":
+        refusal = _refuse_out(root, out)
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return EXIT_BAD_DEFINITIONS
         write_tree(out, files)
         print(f"rendered {len(files)} files into {out.name}/")
         return 0
     return check(out, files)
+
+
+GENERATED_MARKER = "README.md"
+
+
+def _refuse_out(root: Path, out: Path) -> str:
+    """Render replaces the whole output folder: never one that holds anything else."""
+    if out == root or root.is_relative_to(out):
+        return f"--out {out} contains the project; choose a folder of its own"
+    if out.exists() and any(out.iterdir()):
+        marker = out / GENERATED_MARKER
+        if not marker.is_file() or not marker.read_text(encoding="utf-8").startswith("# Generated output"):
+            return (f"{out} is not empty and was not written by this generator (no {GENERATED_MARKER} "
+                    "marker): refusing to replace it")
+    return ""
 
 
 def check(out: Path, files: dict[str, str]) -> int:

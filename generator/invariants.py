@@ -18,6 +18,8 @@ from .slo import check_labels, freeze_labels
 from .windows import TIERS
 
 ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+NEW_SERIES_LOOKBACK = "1h"
+MIN_WINDOW_SECONDS = 120  # increase() needs two samples at the usual 15s-1m scrape intervals
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,11 @@ class Invariant:
         except SelectorError as error:
             p.add("counter", str(error))
         for label in self.by:
-            p.check(is_valid_label_name(label) and label not in c.CORRELATION_IDS, "by",
-                    f"{label!r} cannot be an alert dimension")
+            p.check(is_valid_label_name(label) and label not in c.CORRELATION_IDS
+                    and label not in c.RESERVED_LABELS, "by", f"{label!r} cannot be an alert dimension")
         try:
-            parse_duration(self.window)
+            p.check(parse_duration(self.window) >= MIN_WINDOW_SECONDS, "window",
+                    f"{self.window} is too short to see an increase; use 2m or more")
         except ValueError as error:
             p.add("window", str(error))
         p.check(self.severity in TIERS, "severity", f"{self.severity!r} must be 'page' or 'ticket'")
@@ -64,9 +67,12 @@ class Invariant:
     def expr(self) -> str:
         sel = parse_selector(self.counter).render()
         by = f" by ({', '.join(self.by)})" if self.by else ""
+        # A series is new if it had no sample in the hour before the window;
+        # a range selector skips staleness markers, so a failed scrape does
+        # not make an old counter look new.
         return (f"sum{by} (increase({sel}[{self.window}])) > 0\n"
                 f"or\n"
-                f"sum{by} ({sel} unless {sel} offset {self.window}) > 0")
+                f"sum{by} ({sel} unless last_over_time({sel}[{NEW_SERIES_LOOKBACK}] offset {self.window})) > 0")
 
     def canonical(self) -> dict:
         return {"name": self.name, "counter": self.counter, "summary": self.summary,

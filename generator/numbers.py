@@ -16,9 +16,12 @@ def exact(value: float | int | str | Decimal) -> Decimal:
         return value
     if isinstance(value, (int, float, str)):
         try:
-            return Decimal(repr(value) if isinstance(value, float) else str(value))
+            number = Decimal(repr(value) if isinstance(value, float) else str(value))
         except InvalidOperation:
             raise ValueError(f"expected a number, got {value!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return number
     raise ValueError(f"expected a number, got {value!r}")
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 OPERATORS = ("=~", "!~", "!=", "=")
+# Perl constructs Python's re accepts but Prometheus' RE2 refuses.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?>|\\[1-9]|[*+?}]\+")
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
 
 
@@ -131,6 +133,9 @@ class _Parser:
                     re.compile(value)
                 except re.error as error:
                     raise self.fail(f"bad regular expression {value!r} ({error})") from None
+                if _NOT_RE2.search(value):
+                    raise self.fail(f"regular expression {value!r} uses syntax Prometheus (RE2) does not "
+                                    "support (lookaround, backreference, atomic or possessive)")
             found.append(Matcher(label, op, value))
             self.skip_space()
             if self.pos < len(self.text) and self.text[self.pos] == ",":

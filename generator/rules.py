@@ -146,7 +146,7 @@ def no_data_alert(slo: SLO) -> dict:
     sources = ", ".join(s.render() for s in slo.sli.source_selectors())  # type: ignore[attr-defined]
     subject = f"dataset {{{{ $labels.{c.DATASET} }}}} of " if slo.sli.kind == "freshness" else ""  # type: ignore[attr-defined]
     summary = f"No data for the SLI of {subject}{slo.name}: its burn-rate alerts cannot fire"
-    description = (f"The source series of the {slo.name} SLI ({sources}) are absent, so the SLO "
+    description = (f"A source series of the {slo.name} SLI ({sources}) is absent, so the SLO "
                    f"cannot be computed and reads as neither healthy nor burning. Check that the "
                    f"{slo.service} exporters are up and scraped, and that the metric names match "
                    f"the metric contract.")

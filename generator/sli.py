@@ -63,6 +63,10 @@ class EventSLI:
     group_by: tuple[str, ...]
     kind = "events"
     uses_events = True
+    # A good-events counter that does not exist yet means no good event. Not
+    # for histograms: a missing bucket is a misconfiguration (no-data), not
+    # 100% slow requests.
+    missing_good_is_bad = True
 
     def sources(self) -> EventSources:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -82,7 +86,9 @@ class EventSLI:
             bad = f"{self._sum_rate(src.bad)}\nor\n0 * {total}"
         else:
             assert src.good is not None
-            good = f"({self._sum_rate(src.good)}\nor\n0 * {total})"
+            good = f"{self._sum_rate(src.good)}"
+            if self.missing_good_is_bad:
+                good = f"({good}\nor\n0 * {total})"
             bad = f"clamp_min(\n  {total}\n  -\n  {good.replace(chr(10), chr(10) + '  ')},\n  0\n)"
         labels = {c.SLO_LABEL: slo}
         return [
@@ -154,8 +160,12 @@ class EventsRatio(EventSLI):
             found.append(("sli.bad", "give exactly one of bad= or good= (events counted against total)"))
         chosen_field = "sli.bad" if self.bad is not None else "sli.good"
         chosen = self.bad if self.bad is not None else self.good
-        if chosen is not None:
-            _parse(chosen_field, chosen, found)
+        part = _parse(chosen_field, chosen, found) if chosen is not None else None
+        if total is not None and part is not None and part.metric == total.metric:
+            missing = [m.render() for m in total.matchers if m not in part.matchers]
+            if missing:
+                found.append((chosen_field, f"must keep every matcher of total ({', '.join(missing)}), "
+                                            "or it counts events that total does not"))
         for side, labels in self.examples:
             if side not in ("bad", "good") or not isinstance(labels, tuple):
                 found.append(("sli.examples", "give examples as {'bad': {label: value}, 'good': {label: value}}"))
@@ -180,6 +190,12 @@ class Latency(EventSLI):
     threshold_seconds: float
     group_by: tuple[str, ...] = ()
     kind = "latency"
+    missing_good_is_bad = False
+
+    def no_data_expr(self, slo: str) -> str:
+        src = self.sources()
+        assert src.good is not None
+        return f"absent({src.total.render()})\nor on ()\nabsent({src.good.render()})"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "group_by", tuple(self.group_by))

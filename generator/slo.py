@@ -119,6 +119,7 @@ class SLO:
         p.check(self.period in PERIODS, "period",
                 f"{self.period!r} is not one of {', '.join(sorted(PERIODS))}")
         check_labels(self.labels, "labels", p)
+        self._check_no_overlap(p, self.labels, "labels")
         if not isinstance(self.sli, SLI_KINDS):
             p.add("sli", f"expected one of {', '.join(k.__name__ for k in SLI_KINDS)}, got {type(self.sli).__name__}")
         else:
@@ -133,6 +134,8 @@ class SLO:
         a = self.alerting
         p.check(isinstance(a.min_events, int) and a.min_events >= 0, "alerting.min_events",
                 f"{a.min_events!r} must be a whole number of events, 0 or more")
+        p.check(not a.min_events or getattr(self.sli, "uses_events", True), "alerting.min_events",
+                "a freshness SLI counts evaluation ticks, not events: leave min_events at 0")
         try:
             parse_duration(a.no_data_for)
         except ValueError as error:
@@ -140,6 +143,7 @@ class SLO:
         p.check(a.no_data_severity in ("", *TIERS), "alerting.no_data_severity",
                 f"{a.no_data_severity!r} must be 'page' or 'ticket'")
         period = PERIODS.get(self.period)
+        budget = (1 - objective) if objective is not None and Decimal(0) < objective < Decimal(1) else None
         for tier_name in TIERS:
             tier = a.tier(tier_name)
             where = f"alerting.{tier_name}"
@@ -147,12 +151,25 @@ class SLO:
                 p.add(where, f"expected Tier(...), got {tier!r}")
                 continue
             check_labels(tier.labels, f"{where}.labels", p)
+            self._check_no_overlap(p, tier.labels, f"{where}.labels")
             if not tier.enabled:
                 p.check(tier.disabled_reason.strip() != "", f"{where}.disabled_reason",
                         "a disabled tier needs a stated reason")
                 continue
             for index, window in enumerate(tier.windows):
                 self._validate_window(p, f"{where}.windows[{index}]", window, period, objective)
+            if not tier.windows and budget is not None and period is not None:
+                for pair in default_pairs(period, tier_name):
+                    p.check(pair.factor * budget < 1, f"{where}",
+                            f"the {pair.long_text}/{pair.short_text} pair fires above {pair.factor}x the "
+                            f"{budget} budget, an error ratio over 100%: it could never fire. Give windows "
+                            f"with lower factors, or disable the tier with a reason")
+
+    def _check_no_overlap(self, p: Collector, labels: tuple, where: str) -> None:
+        grouped = set(getattr(self.sli, "group_by", ()) or ())
+        for name, _ in labels:
+            p.check(name not in grouped, where,
+                    f"{name!r} is a dimension of the SLI (group_by); a fixed label would overwrite it")
 
     def _validate_window(self, p: Collector, where: str, window: BurnWindow, period: int | None,
                          objective: Decimal | None) -> None:

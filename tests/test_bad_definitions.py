@@ -55,6 +55,18 @@ CASES = {
                                        "alerting.page.disabled_reason"),
     "burn factor that can never fire": (slo_file(objective="0.9", alerting='Alerting(page=Tier(windows=(BurnWindow(long="1h", short="5m", factor=14.4),)))'),
                                         "alerting.page.windows[0].factor"),
+    "default page pair that can never fire": (slo_file(objective="0.9"), "alerting.page"),
+    "label that overwrites a group_by dimension": (slo_file(
+        labels='{"kfm_decision": "allow"}',
+        sli='EventsRatio(total="kfm_focus_answers_total", bad=\'kfm_focus_answers_total{outcome="error"}\', group_by=("kfm_decision",))'),
+        "labels"),
+    "regex Prometheus cannot run": (slo_file(sli="EventsRatio(total=\"kfm_focus_answers_total\", bad='kfm_focus_answers_total{outcome=~\"(?!answered).*\"}')"),
+                                    "sli.bad"),
+    "bad events outside total": (slo_file(sli="EventsRatio(total='kfm_pipeline_runs_total{stage=\"publish\"}', bad='kfm_pipeline_runs_total{status=\"failure\"}')"),
+                                 "sli.bad"),
+    "min_events on freshness": (slo_file(sli='Freshness(datasets=(DatasetMaxAge("roads", "2h"),))',
+                                         alerting="Alerting(min_events=10)"), "alerting.min_events"),
+    "objective that is not a number": (slo_file(objective='float("nan")'), "objective"),
     "correlation id as a dimension": (slo_file(sli='EventsRatio(total="kfm_focus_answers_total", bad=\'kfm_focus_answers_total{outcome="error"}\', group_by=("run_id",))'),
                                       "sli.group_by"),
 }
@@ -105,6 +117,54 @@ def test_a_definitions_file_that_crashes_is_reported_with_its_line(project):
     result = run_cli("render", "--root", str(project))
     assert result.returncode == 2
     assert "slo/zz_broken.py: module: import: line 3: NameError" in result.stderr
+
+
+def test_rule_group_names_that_clash_are_refused(project):
+    (project / "slo" / "zz_broken.py").write_text(slo_file(name='"api"') + "\n" + slo_file(name='"api-budget"').replace(
+        "from generator import *\n", "").replace("SLOS = [", "SLOS += ["))
+    result = run_cli("render", "--root", str(project))
+    assert result.returncode == 2
+    assert "its rule group 'kfm-slo-api-budget' clashes with SLO" in result.stderr
+
+
+def test_the_invariants_file_name_is_reserved(project):
+    (project / "slo" / "zz_broken.py").write_text(slo_file(name='"invariants"'))
+    result = run_cli("render", "--root", str(project))
+    assert result.returncode == 2
+    assert "slo/zz_broken.py: SLO 'invariants': name: 'invariants' is reserved" in result.stderr
+
+
+def test_bad_invariants_are_refused(project):
+    (project / "alerts" / "zz_broken.py").write_text(textwrap.dedent("""\
+        from generator import Invariant
+        ALERTS = [Invariant(name="TooShort", counter="kfm_promotions_total", summary="s", description="d",
+                            owner="o", runbook="r", window="30s", by=("team",))]
+        """))
+    result = run_cli("render", "--root", str(project))
+    assert result.returncode == 2
+    assert "invariant 'TooShort': window: 30s is too short" in result.stderr
+    assert "invariant 'TooShort': by: 'team' cannot be an alert dimension" in result.stderr
+
+
+def test_render_refuses_to_replace_a_folder_it_did_not_write(project, tmp_path):
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("mine")
+    result = run_cli("render", "--root", str(project), "--out", str(foreign))
+    assert result.returncode == 2 and "refusing to replace it" in result.stderr
+    assert (foreign / "keep.txt").read_text() == "mine"
+    result = run_cli("render", "--root", str(project), "--out", str(project))
+    assert result.returncode == 2 and "contains the project" in result.stderr
+    assert (project / "slo" / "evidence.py").exists()
+
+
+def test_dataset_cadence_and_max_age_must_agree(project):
+    table = project / "slo" / "datasets.csv"
+    table.write_text(table.read_text() + "roads,daily,2h\nrails,yearly,400d\n")
+    result = run_cli("render", "--root", str(project))
+    assert result.returncode == 2
+    assert "line 14 (roads): max_age: 2h is shorter than its daily cadence" in result.stderr
+    assert "line 15 (rails): cadence: 'yearly' is not one of" in result.stderr
 
 
 def test_bad_dataset_table_row_names_the_row(project):

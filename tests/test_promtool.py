@@ -110,3 +110,33 @@ def test_generated_tests_fail_when_a_rule_is_wrong(mutation_results, mutation):
     result = mutation_results[mutation]
     assert result.returncode != 0, f"promtool passed a wrong rule ({mutation}):\n{result.stdout}"
     assert "FAILED" in result.stdout + result.stderr
+
+
+def test_a_missing_latency_bucket_is_no_data_not_a_page(promtool, rendered_dir, tmp_path):
+    """A histogram without the threshold's bucket is a misconfiguration: the SLI
+    must raise no-data, not read every request as slow and page."""
+    rules = rendered_dir / c.rules_file("governed-api-latency")
+    test = {
+        "rule_files": [str(rules)],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [
+                {"series": 'http_server_request_duration_seconds_count{kfm_decision="allow"}', "values": "0+60x60"},
+                {"series": 'http_server_request_duration_seconds_bucket{kfm_decision="allow", le="0.25"}',
+                 "values": "0+60x60"},
+            ],
+            "promql_expr_test": [
+                {"expr": 'ALERTS{slo="governed-api-latency", alertname=~".*Burn.*"}', "eval_time": "1h",
+                 "exp_samples": []},
+                {"expr": 'ALERTS{alertname="GovernedApiLatencySLINoData", alertstate="firing"}', "eval_time": "1h",
+                 "exp_samples": [{"labels": 'ALERTS{alertname="GovernedApiLatencySLINoData", alertstate="firing", '
+                                            'le="0.3", service="governed-api", severity="page", '
+                                            'slo="governed-api-latency", team="governance"}', "value": 1}]},
+            ],
+        }],
+    }
+    path = tmp_path / "missing-bucket.test.yaml"
+    path.write_text(yaml.safe_dump(test))
+    result = run(promtool, "test", "rules", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
