@@ -9,7 +9,7 @@ datasources, 'null' threshold steps, span/height/step), and sorted keys.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import grafanalib.core as g
 from grafanalib._gen import DashboardEncoder
@@ -38,7 +38,6 @@ class Panel:
     body: object
     width: int = 12
     height: int = 8
-    queries: tuple[Query, ...] = field(default_factory=tuple)
 
 
 def _targets(queries: tuple[Query, ...]) -> list[g.Target]:
@@ -61,7 +60,7 @@ def timeseries(title: str, description: str, queries: list[Query], unit: str, wi
         thresholdsStyleMode="line" if thresholds else "off", legendDisplayMode="table",
         legendCalcs=["lastNotNull", "max"], links=links or [], axisSoftMin=0, axisSoftMax=soft_max,
         tooltipMode="multi")
-    return Panel(body, width, 8, tuple(queries))
+    return Panel(body, width, 8)
 
 
 def stat(title: str, description: str, query: Query, unit: str, width: int = 6,
@@ -69,7 +68,7 @@ def stat(title: str, description: str, query: Query, unit: str, width: int = 6,
     body = g.Stat(title=title, description=description, dataSource="", targets=_targets((query,)),
                   format=unit, thresholds=_steps(thresholds or [("green", None)]), links=links or [],
                   reduceCalc="lastNotNull", graphMode="area", textMode="value")
-    return Panel(body, width, 5, (query,))
+    return Panel(body, width, 5)
 
 
 def table(title: str, description: str, queries: list[Query], unit: str, width: int = 24, height: int = 9,
@@ -89,7 +88,7 @@ def table(title: str, description: str, queries: list[Query], unit: str, width: 
     body = g.Table(title=title, description=description, dataSource="", targets=_targets(tuple(queries)),
                    unit=unit, transformations=transformations, overrides=overrides,
                    sortBy=[g.TableSortByField(displayName=sort_by, desc=descending)] if sort_by else [])
-    return Panel(body, width, height, tuple(queries))
+    return Panel(body, width, height)
 
 
 def layout(rows: list[list[Panel]]) -> list[object]:

@@ -115,9 +115,6 @@ class RatioSeries:
         self._cache[window] = out
         return out
 
-    def ratio(self, k: int, window: int) -> float | None:
-        return self.ratios(window)[k]
-
     def events_in_window(self, k: int, window: int) -> float:
         lo = max(self.first, k - window // TICK)
         count = k - lo + 1
@@ -153,11 +150,3 @@ def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_ev
             active_since = k
         firing.append(active_since is not None and (k - active_since) * TICK >= pair.for_)
     return firing
-
-
-def first_change(states: list[bool], after: int, to: bool) -> int | None:
-    """First tick at or after `after` whose state is `to`."""
-    for k in range(after, len(states)):
-        if states[k] == to:
-            return k
-    return None

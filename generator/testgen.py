@@ -119,7 +119,7 @@ def event_shape(slo: SLO) -> EventSeriesShape:
     if sli.kind == "latency":  # type: ignore[attr-defined]
         le = next(m for m in part.matchers if m.label == "le")
         latency_le = le.value if le.op == "=" else le.value.split("|")[1].replace("\\", "")
-    base = {m.label: m.value for m in src.total.matchers if m.op == "="}
+    base = src.total.equality_labels()
     for m in src.total.matchers:
         if m.op != "=":
             value = _value_for(src.total.metric, m, True)
@@ -195,7 +195,7 @@ def _freshness_series(slo: SLO, datasets: list[str], end: int, victim: str | Non
                       victim_values: list[int] | None) -> list[dict]:
     """Last-success series: every dataset refreshed each tick, except the victim's own values."""
     metric = slo.sli.selector()  # type: ignore[attr-defined]
-    base = {m.label: m.value for m in metric.matchers if m.op == "="}
+    base = metric.equality_labels()
     fresh = f"0+{TICK}x{end}"  # the last success is always "now"
     return [{"series": series_name(metric.metric, {**base, c.DATASET: name}),
              "values": notation(victim_values[: end + 1]) if name == victim and victim_values else fresh}
@@ -494,7 +494,7 @@ class _Scenarios:
         else:
             def series(end: int) -> list[dict]:
                 return [{"series": 'up{job="unrelated"}', "values": f"1+0x{end}"}]
-            absent_labels = {m.label: m.value for m in self.slo.sli.sources().total.matchers if m.op == "="}  # type: ignore[attr-defined]
+            absent_labels = self.slo.sli.sources().total.equality_labels()  # type: ignore[attr-defined]
             labels = {**alert["labels"], **absent_labels}
             why = ["no series of the SLI at all: the no-data alert fires after its `for`"]
         expected = {"exp_labels": labels, "exp_annotations": _render_annotations(alert["annotations"], labels, "")}
