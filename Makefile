@@ -3,14 +3,14 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test check bench venv promtool clean
+.PHONY: render test check bench venv promtool collector clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
 	$(PY) -m generator render
 
-## test: install promtool if missing, then run every test (unit, promtool, generated tests)
-test: $(VENV)/.installed promtool
+## test: install promtool and build the collector if missing, then run every test
+test: $(VENV)/.installed promtool collector
 	$(PY) -m pytest
 
 ## check: fail if the committed out/ differs from a fresh render (drift gate)
@@ -30,6 +30,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 promtool:
 	scripts/install-promtool.sh
+
+## collector: build (or reuse from the cache) the OpenTelemetry Collector the configs need
+collector:
+	scripts/build-collector.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -17,9 +17,10 @@ from . import conventions as c
 from .invariants import Invariant
 from .problems import DefinitionError, Problem
 from .slo import SLO
+from .telemetry import Telemetry
 from .windows import TIERS
 
-DEFINITION_DIRS = ("slo", "alerts", "dashboards")
+DEFINITION_DIRS = ("slo", "alerts", "dashboards", "telemetry")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Catalog:
     slos: tuple[SLO, ...]
     invariants: tuple[Invariant, ...]
     dashboards: tuple[dict, ...] = ()  # custom dashboards from dashboards/
+    telemetry: Telemetry | None = None   # telemetry pipelines from telemetry/
 
     def relative(self, path: str) -> str:
         return relative_to(self.root, path)
@@ -55,6 +57,7 @@ def load(root: Path) -> Catalog:
     slos: list[SLO] = []
     invariants: list[Invariant] = []
     dashboards: list[tuple[str, dict]] = []
+    telemetry: list[Telemetry] = []
     added_path = str(root) not in sys.path
     if added_path:
         sys.path.insert(0, str(root))
@@ -81,6 +84,13 @@ def load(root: Path) -> Catalog:
                                                 f"expected {kind.__name__}, got {type(item).__name__}"))
                     else:
                         into.append(item)
+            found = getattr(module, "TELEMETRY", None)
+            if found is not None:
+                found_any = True
+                if isinstance(found, Telemetry):
+                    telemetry.append(found)
+                else:
+                    problems.append(Problem(rel, "TELEMETRY", "type", f"expected Telemetry, got {type(found).__name__}"))
             boards = getattr(module, "DASHBOARDS", None)
             if boards is not None:
                 found_any = True
@@ -91,17 +101,21 @@ def load(root: Path) -> Catalog:
                     else:
                         dashboards.append((rel, board))
             if not found_any:
-                problems.append(Problem(rel, "module", "SLOS", "defines none of SLOS, ALERTS, DASHBOARDS"))
+                problems.append(Problem(rel, "module", "SLOS", "defines none of SLOS, ALERTS, DASHBOARDS, TELEMETRY"))
     finally:
         if added_path:
             sys.path.remove(str(root))
     problems.extend(_duplicates(root, slos, invariants))
     problems.extend(_duplicate_dashboards(dashboards, slos))
+    if len(telemetry) > 1:
+        problems.append(Problem(relative_to(root, telemetry[1].defined_in), "TELEMETRY", "type",
+                                "define the telemetry pipelines once"))
     if problems:
         raise DefinitionError(problems)
     return Catalog(root, tuple(sorted(slos, key=lambda s: s.name)),
                    tuple(sorted(invariants, key=lambda i: i.name)),
-                   tuple(board for _, board in sorted(dashboards, key=lambda item: item[1]["uid"])))
+                   tuple(board for _, board in sorted(dashboards, key=lambda item: item[1]["uid"])),
+                   telemetry[0] if telemetry else None)
 
 
 def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -> list[Problem]:

@@ -24,6 +24,22 @@ FOCUS_ANSWERS = "kfm_focus_answers_total"                       # counter
 POLICY_DECISIONS = "kfm_policy_decisions_total"                 # counter
 HTTP_SERVER_DURATION = "http_server_request_duration_seconds"   # histogram (OTel semconv)
 
+# Span metrics from the collector's span_metrics connector (RED for evidence
+# resolution and Focus Mode traces). The namespace "kfm.spans" becomes these
+# Prometheus names.
+SPAN_METRICS_NAMESPACE = "kfm.spans"
+SPAN_CALLS = "kfm_spans_calls_total"                            # counter
+SPAN_DURATION = "kfm_spans_duration_seconds"                    # histogram
+SPAN_SERVICE = "service_name"
+SPAN_NAME = "span_name"
+SPAN_STATUS = "status_code"
+SPAN_KIND = "span_kind"
+EVIDENCE_SERVICE = "evidence-resolver"                          # service.name of the KFM services
+FOCUS_SERVICE = "focus-mode"
+API_SERVICE = "governed-api"
+PIPELINE_SERVICE = "pipeline-runner"
+
+
 # --- labels on those metrics, with their bounded values ---------------------
 
 DATASET = "dataset"
@@ -66,6 +82,8 @@ METRIC_LABELS: dict[str, tuple[str, dict[str, tuple[str, ...] | None]]] = {
                                    POLICY_LABEL: LABEL_VALUES[POLICY_LABEL]}),
     HTTP_SERVER_DURATION: ("histogram", {HTTP_ROUTE: None, HTTP_STATUS: None,
                                          DECISION_CLASS: LABEL_VALUES[DECISION_CLASS]}),
+    SPAN_CALLS: ("counter", {SPAN_SERVICE: None, SPAN_NAME: None, SPAN_KIND: None, SPAN_STATUS: None}),
+    SPAN_DURATION: ("histogram", {SPAN_SERVICE: None, SPAN_NAME: None, SPAN_KIND: None, SPAN_STATUS: None}),
 }
 
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
@@ -202,6 +220,29 @@ EVIDENCE_DASHBOARD_UID = "kfm-evidence-focus"
 API_DASHBOARD_UID = "kfm-governed-api"
 # Panel ids of the SLO detail dashboard that alerts link to (viewPanel=).
 SLO_BURN_PANEL_FIRST_ID = 6  # the burn-rate panel of window pair i has id 6 + i
+
+
+# --- OpenTelemetry Collector -------------------------------------------------
+
+OTEL_COLLECTOR_VERSION = "0.161.0"      # one release for every component
+OTEL_PROVIDER_VERSION = "1.67.0"        # confmap providers of that release
+OTEL_IMAGE = f"otel/opentelemetry-collector-contrib:{OTEL_COLLECTOR_VERSION}"  # has every component used
+OTEL_DISTRIBUTION = "kfm-otelcol"
+
+
+def collector_config_file(env: str) -> str:
+    return f"otel/{env}/collector.yaml"
+
+
+def collector_kustomization_file(env: str) -> str:
+    return f"otel/{env}/kustomization.yaml"
+
+
+def collector_object_file(env: str) -> str:
+    return f"otel/{env}/opentelemetrycollector.yaml"
+
+
+COLLECTOR_BUILDER_MANIFEST = "otel/builder-config.yaml"
 
 
 def dashboard_file(uid: str) -> str:

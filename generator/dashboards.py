@@ -191,6 +191,13 @@ def evidence_focus() -> dict:
         [timeseries("Focus Mode answers", "Answers per second: answered, abstained (evidence not verified), error.",
                     [Query(f"sum by ({c.OUTCOME}) (rate({c.FOCUS_ANSWERS}[{RATE}]))", "{{outcome}}")], "reqps",
                     width=24)],
+        [timeseries("Traced spans per second (span metrics)",
+                    "Evidence-resolver and Focus Mode spans by status, from the collector's span_metrics "
+                    "connector (before trace sampling).",
+                    [Query(f"sum by ({c.SPAN_SERVICE}, {c.SPAN_STATUS}) (rate({c.SPAN_CALLS}[{RATE}]))",
+                           "{{service_name}} {{status_code}}")], "reqps"),
+         timeseries("Traced span latency p99 (span metrics)", "99th percentile span duration by service.",
+                    [Query(_quantile(0.99, c.SPAN_DURATION, c.SPAN_SERVICE), "{{service_name}}")], "s")],
     ]
     return dashboard(c.EVIDENCE_DASHBOARD_UID, "KFM evidence resolver and Focus Mode",
                      "Evidence resolution latency and outcomes; Focus Mode answers and abstentions. Generated.",

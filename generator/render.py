@@ -6,6 +6,8 @@ Layout under out/ (paths are relative to it):
   kubernetes/prometheusrules/<service>.yaml prometheus-operator PrometheusRule objects
   grafana/dashboards/<uid>.json             Grafana dashboards (grafanalib, normalized)
   kubernetes/grafana-dashboards/<uid>.yaml  ConfigMaps for the Grafana sidecar
+  otel/<env>/...                            collector config, kustomization, OpenTelemetryCollector
+  otel/builder-config.yaml                  Collector Builder manifest
 Every file starts with a generated-by header and the sha256 of the
 definitions it was rendered from.
 """
@@ -17,6 +19,9 @@ from itertools import groupby
 
 from . import conventions as c
 from . import yamlout
+from pathlib import Path
+
+from .collector import LocalSinks, builder_manifest, collector_object, config, kustomization, order_problems
 from .dashboards import all_dashboards
 from .grafana import to_text
 from .catalog import Catalog
@@ -125,6 +130,31 @@ def render_dashboard(board: dict) -> dict[str, str]:
     }
 
 
+def render_collector(catalog: Catalog) -> dict[str, str]:
+    """Collector config per environment, as a configMapGenerator input and an
+    OpenTelemetryCollector object, plus the builder manifest of the components used."""
+    telemetry = catalog.telemetry
+    assert telemetry is not None
+    source = [catalog.relative(telemetry.defined_in)]
+    digest = definitions_hash([telemetry.canonical()])
+    head = header(source, digest)
+    files, configs = {}, []
+    for env in telemetry.environments:
+        cfg = config(telemetry, env)
+        problems = order_problems(cfg)
+        if problems:
+            raise ValueError(f"collector config for {env.name}: {'; '.join(problems)}")
+        configs.append(cfg)
+        files[c.collector_config_file(env.name)] = head + yamlout.dump(cfg)
+        files[c.collector_kustomization_file(env.name)] = head + yamlout.dump(kustomization(env.name))
+        files[c.collector_object_file(env.name)] = head + yamlout.dump(collector_object(env.name, cfg))
+    # The local (test) variant's components belong in the build too.
+    local = LocalSinks(1, 2, 3, 4, 5, Path("traces.json"), Path("logs.json"))
+    configs.append(config(telemetry, telemetry.environments[0], local))
+    files[c.COLLECTOR_BUILDER_MANIFEST] = head + yamlout.dump(builder_manifest(configs))
+    return files
+
+
 def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
     files: dict[str, str] = {}
     total = RuleCounts(0, 0, 0, 0)
@@ -139,9 +169,12 @@ def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
         total += RuleCounts(0, 0, 0, len(catalog.invariants))
     for board in all_dashboards(catalog):
         files.update(render_dashboard(board))
+    if catalog.telemetry is not None:
+        files.update(render_collector(catalog))
     files["README.md"] = (
         "# Generated output: do not edit\n\n"
         f"Everything here is written by the {GENERATOR} (`make render`) from the definitions in\n"
-        "`slo/` and `alerts/`. `make check` fails when this folder differs from a fresh render.\n"
+        "`slo/`, `alerts/`, `dashboards/` and `telemetry/`. `make check` fails when this folder differs\n"
+        "from a fresh render.\n"
     )
     return dict(sorted(files.items())), total

@@ -60,6 +60,6 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess
 
 def copy_project(destination: Path) -> Path:
     """A copy of the definitions and the committed out/, to break on purpose."""
-    for name in ("slo", "alerts", "out"):
+    for name in ("slo", "alerts", "dashboards", "telemetry", "out"):
         shutil.copytree(ROOT / name, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
     return destination

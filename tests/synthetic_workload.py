@@ -42,6 +42,10 @@ class SyntheticWorkload:
         self.requests = Histogram(c.HTTP_SERVER_DURATION, "Requests",
                                   [c.HTTP_ROUTE, c.HTTP_STATUS, c.DECISION_CLASS], buckets=c.LATENCY_BUCKETS,
                                   registry=r)
+        span_labels = [c.SPAN_SERVICE, c.SPAN_NAME, c.SPAN_KIND, c.SPAN_STATUS]
+        self.span_calls = Counter(strip(c.SPAN_CALLS), "Span calls", span_labels, registry=r)
+        self.span_duration = Histogram(c.SPAN_DURATION, "Span duration", span_labels, buckets=c.LATENCY_BUCKETS,
+                                       registry=r)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -76,5 +80,9 @@ class SyntheticWorkload:
             decision = rnd.choices(c.LABEL_VALUES[c.DECISION], (8000, 1995, 5))[0]
             route = rnd.choice(ROUTES)
             self.decisions.labels(decision, route, "present").inc()
+            for service, span in ((c.EVIDENCE_SERVICE, "resolve-evidence"), (c.FOCUS_SERVICE, "focus-answer")):
+                labels = (service, span, "SPAN_KIND_SERVER", "STATUS_CODE_UNSET")
+                self.span_calls.labels(*labels).inc()
+                self.span_duration.labels(*labels).observe(rnd.expovariate(1 / 0.1))
             status = "503" if rnd.random() < 0.0005 else ("403" if decision != "allow" else "200")
             self.requests.labels(route, status, decision).observe(rnd.expovariate(1 / 0.05))

@@ -173,3 +173,17 @@ def test_bad_dataset_table_row_names_the_row(project):
     result = run_cli("render", "--root", str(project))
     assert result.returncode == 2
     assert "slo/datasets.csv: line 14 (roads): max_age: '0s' must be longer than zero" in result.stderr
+
+
+def test_bad_telemetry_definitions_name_the_field(project):
+    (project / "telemetry").mkdir(exist_ok=True)
+    (project / "telemetry" / "zz_broken.py").write_text(textwrap.dedent("""\
+        from generator.telemetry import Environment, Telemetry
+        TELEMETRY = Telemetry(services=("a",), red_services=("b",), slow_trace_services=(), slow_trace_ms=0,
+                              delete_attributes=("run_id",), hash_attributes=(),
+                              environments=(Environment("dev", trace_sampling_percent=150),))
+        """))
+    result = run_cli("render", "--root", str(project))
+    assert result.returncode == 2
+    for field in ("red_services", "slow_trace_ms", "delete_attributes", "environments[dev].trace_sampling_percent"):
+        assert f"telemetry/zz_broken.py: telemetry 'kfm': {field}: " in result.stderr, result.stderr
