@@ -3,9 +3,9 @@
 Serves /metrics on 127.0.0.1 from a background thread (prometheus-client),
 ticking every half second: evidence resolutions, Focus Mode answers, policy
 decisions, governed-API requests, pipeline runs and promotions for every
-catalogued dataset, whose last success stays "now". Error rates sit well
-inside every SLO's budget (about half of it), so no burn alert should even
-be pending. Used by the live checks.
+catalogued dataset, whose last success stays "now". Error rates sit at about
+a hundredth of every SLO's budget, so that even on the few hundred events of
+a short test no burn alert is pending. Used by the live checks.
 """
 from __future__ import annotations
 
@@ -66,23 +66,23 @@ class SyntheticWorkload:
         now = time.time()
         for dataset in self.datasets:
             self.last_success.labels(dataset).set(now)
-            status = "failure" if rnd.random() < 0.01 else "success"
+            status = "failure" if rnd.random() < 0.0005 else "success"
             self.runs.labels(dataset, "publish", status).inc()
             self.run_duration.labels(dataset, "publish").observe(rnd.uniform(5, 600))
             self.gates.labels(dataset, "schema", "pass").inc()
             self.gates.labels(dataset, "license", "error" if rnd.random() < 0.01 else "pass").inc()
             self.promotions.labels(dataset, "pass").inc()
         for _ in range(20):
-            outcome = rnd.choices(c.EVIDENCE_OUTCOMES, (9000, 995, 5))[0]
+            outcome = rnd.choices(c.EVIDENCE_OUTCOMES, (90000, 9999, 1))[0]
             self.resolutions.labels(outcome).inc()
             self.resolution_duration.observe(rnd.expovariate(1 / 0.08))
-            self.answers.labels(rnd.choices(c.FOCUS_OUTCOMES, (9480, 500, 20))[0]).inc()
-            decision = rnd.choices(c.LABEL_VALUES[c.DECISION], (8000, 1995, 5))[0]
+            self.answers.labels(rnd.choices(c.FOCUS_OUTCOMES, (99495, 500, 5))[0]).inc()
+            decision = rnd.choices(c.LABEL_VALUES[c.DECISION], (80000, 19999, 1))[0]
             route = rnd.choice(ROUTES)
             self.decisions.labels(decision, route, "present").inc()
             for service, span in ((c.EVIDENCE_SERVICE, "resolve-evidence"), (c.FOCUS_SERVICE, "focus-answer")):
                 labels = (service, span, "SPAN_KIND_SERVER", "STATUS_CODE_UNSET")
                 self.span_calls.labels(*labels).inc()
                 self.span_duration.labels(*labels).observe(rnd.expovariate(1 / 0.1))
-            status = "503" if rnd.random() < 0.0005 else ("403" if decision != "allow" else "200")
+            status = "503" if rnd.random() < 0.00001 else ("403" if decision != "allow" else "200")
             self.requests.labels(route, status, decision).observe(rnd.expovariate(1 / 0.05))
