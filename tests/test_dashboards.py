@@ -65,6 +65,10 @@ LINT_CASES = {
     "counter-rate": lambda b: b["panels"][0]["targets"][0].update(expr="sum(kfm_evidence_resolutions_total)"),
     "rate-interval": lambda b: b["panels"][0]["targets"][0].update(
         expr="sum(rate(kfm_evidence_resolutions_total[5m]))"),
+    "uid-present": lambda b: b.update(uid="kfm-" + "x" * 40),
+    "tag-generated": lambda b: b.update(tags=["kfm"]),
+    "link-target": lambda b: b["links"].append({"type": "link", "title": "gone", "url": "/d/kfm-no-such-board"}),
+    "panel-title": lambda b: b["panels"][0].update(title=""),
 }
 
 
