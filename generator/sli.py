@@ -14,7 +14,7 @@ stale ticks: avg_over_time(stale).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from . import conventions as c
 from .durations import format_duration, parse_duration
 from .promql import Selector, SelectorError, is_valid_label_name, parse_selector

@@ -21,193 +21,20 @@ depend on the live value rendered into annotations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from typing import Callable
 
 from . import conventions as c
 from .durations import format_duration, parse_duration
-from .problems import DefinitionError, Problem
-from .promql import Matcher, Selector
 from .rules import burn_alert, no_data_alert
-from .simulate import TICK, EventHistory, RatioSeries, StaleHistory, event_history, firing_ticks
+from .simulate import TICK, RatioSeries, event_history, firing_ticks
+from .testseries import (always_fresh, decimal_text, event_input_series, event_shape, freshness_series,
+                         series_name, stale_history)
 from .slo import SLO
 from .windows import WindowPair
 
 PER_TICK = Fraction(60)  # events a minute in generated traffic
 TOLERANCE = 1            # ticks either side of a predicted transition
-GENERIC_VALUES = ("ok", "200", "500", "503", "other")
-
-
-# --- series text ------------------------------------------------------------
-
-def _num(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    dec = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("1e-12")).normalize()
-    return format(dec, "f")
-
-
-def notation(values: list[int], scale: int = 1) -> str:
-    """promtool's expanding notation: 'a+bxn' is a, a+b, ..., a+n*b (n+1 values).
-
-    `values` are integers in units of 1/scale.
-    """
-    parts = []
-    i = 0
-    while i < len(values):
-        if i == len(values) - 1:
-            parts.append(_num(Fraction(values[i], scale)))
-            break
-        step = values[i + 1] - values[i]
-        j = i + 1
-        while j + 1 < len(values) and values[j + 1] - values[j] == step:
-            j += 1
-        sign = "+" if step >= 0 else "-"
-        parts.append(f"{_num(Fraction(values[i], scale))}{sign}{_num(Fraction(abs(step), scale))}x{j - i}")
-        i = j + 1
-    return " ".join(parts)
-
-
-def series_name(metric: str, labels: dict[str, str]) -> str:
-    if not labels:
-        return metric
-    body = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return f"{metric}{{{body}}}"
-
-
-# --- example label values for event SLIs ------------------------------------
-
-@dataclass(frozen=True)
-class EventSeriesShape:
-    """Which series to write so the SLI's selectors see bad and good events."""
-
-    total_metric: str
-    part_metric: str
-    part_is_bad: bool
-    part_labels: dict[str, str]     # labels of the series the part selector (bad or good) matches
-    other_labels: dict[str, str]    # labels of a series the total matches but the part does not
-    group_labels: dict[str, str]
-    latency_le: str | None = None   # latency: the bucket series' le value
-
-
-def _value_for(metric: str, matcher: Matcher, want: bool) -> str | None:
-    """A label value that does (want=True) or does not match the matcher.
-
-    Values the metric contract knows come first, so a "good" evidence
-    resolution is outcome="resolved", not an invented value.
-    """
-    candidates = ([matcher.value] if matcher.op == "=" and want else [])
-    candidates += list(c.known_label_values(metric, matcher.label)) + list(GENERIC_VALUES)
-    return next((v for v in candidates if matcher.matches(v) == want), None)
-
-
-def group_labels(slo: SLO) -> dict[str, str]:
-    labels = {}
-    for label in slo.sli.group_by:  # type: ignore[attr-defined]
-        labels[label] = c.LABEL_VALUES.get(label, ("example",))[0]
-    return labels
-
-
-def event_shape(slo: SLO) -> EventSeriesShape:
-    sli = slo.sli
-    src = sli.sources()  # type: ignore[attr-defined]
-    problems: list[str] = []
-    part: Selector = src.bad if src.bad is not None else src.good
-    groups = group_labels(slo)
-    latency_le = None
-    if sli.kind == "latency":  # type: ignore[attr-defined]
-        le = next(m for m in part.matchers if m.label == "le")
-        latency_le = le.value if le.op == "=" else le.value.split("|")[1].replace("\\", "")
-    base = src.total.equality_labels()
-    for m in src.total.matchers:
-        if m.op != "=":
-            value = _value_for(src.total.metric, m, True)
-            if value is None:
-                problems.append(f"no example value matches {m.render()}")
-            else:
-                base[m.label] = value
-    part_labels = dict(base)
-    other_labels = dict(base)
-    extra = [m for m in part.matchers if m.label != "le" and not any(
-        t.label == m.label and t.op == m.op and t.value == m.value for t in src.total.matchers)]
-    for m in extra:
-        value = _value_for(part.metric, m, True)
-        if value is None:
-            problems.append(f"no example value matches {m.render()}")
-        else:
-            part_labels[m.label] = value
-            other_labels[m.label] = value
-    if extra and part.metric == src.total.metric:
-        value = _value_for(part.metric, extra[0], False)
-        if value is None:
-            problems.append(f"no example value fails {extra[0].render()}")
-        else:
-            other_labels[extra[0].label] = value
-    examples = sli.example_labels()  # type: ignore[attr-defined]
-    bad_side, good_side = ("bad", "good")
-    part_labels.update(examples.get(bad_side if src.bad is not None else good_side, {}))
-    other_labels.update(examples.get(good_side if src.bad is not None else bad_side, {}))
-    part_labels.update(groups)
-    other_labels.update(groups)
-    if latency_le is None and part.metric == src.total.metric:
-        if not (part.matches(part_labels) and src.total.matches(part_labels)):
-            problems.append(f"example labels {part_labels} do not match {part.render()}")
-        if part.matches(other_labels) or not src.total.matches(other_labels):
-            problems.append(f"example labels {other_labels} must match {src.total.render()} only")
-    if problems:
-        raise DefinitionError([Problem(slo.defined_in, f"SLO {slo.name!r}", "sli.examples",
-                                       "; ".join(problems) + " (give examples={'bad': {...}, 'good': {...}})")])
-    return EventSeriesShape(src.total.metric, part.metric, src.bad is not None, part_labels, other_labels,
-                            groups, latency_le)
-
-
-def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[dict]:
-    scale = history.scale
-    total = list(history.total)
-    bad = list(history.bad)
-    good = [t - b for t, b in zip(total, bad)]
-    if shape.latency_le is not None:
-        labels = {k: v for k, v in shape.part_labels.items() if k != "le"}
-        return [
-            {"series": series_name(shape.total_metric, labels), "values": notation(total, scale)},
-            {"series": series_name(shape.part_metric, {**labels, "le": shape.latency_le}),
-             "values": notation(good, scale)},
-            {"series": series_name(shape.part_metric, {**labels, "le": "+Inf"}),
-             "values": notation(total, scale)},
-        ]
-    part_values = bad if shape.part_is_bad else good
-    other_values = good if shape.part_is_bad else bad
-    if shape.part_metric == shape.total_metric:
-        return [
-            {"series": series_name(shape.part_metric, shape.part_labels), "values": notation(part_values, scale)},
-            {"series": series_name(shape.total_metric, shape.other_labels), "values": notation(other_values, scale)},
-        ]
-    return [
-        {"series": series_name(shape.total_metric, shape.other_labels), "values": notation(total, scale)},
-        {"series": series_name(shape.part_metric, shape.part_labels), "values": notation(part_values, scale)},
-    ]
-
-
-# --- freshness series ---------------------------------------------------------
-
-def _freshness_series(slo: SLO, datasets: list[str], end: int, victim: str | None,
-                      victim_values: list[int] | None) -> list[dict]:
-    """Last-success series: every dataset refreshed each tick, except the victim's own values."""
-    metric = slo.sli.selector()  # type: ignore[attr-defined]
-    base = metric.equality_labels()
-    fresh = f"0+{TICK}x{end}"  # the last success is always "now"
-    return [{"series": series_name(metric.metric, {**base, c.DATASET: name}),
-             "values": notation(victim_values[: end + 1]) if name == victim and victim_values else fresh}
-            for name in sorted(datasets)]
-
-
-def _always_fresh(ticks: int) -> list[int]:
-    return [TICK * k for k in range(ticks + 1)]
-
-
-def _stale_from_tick(values: list[int], max_age: int) -> StaleHistory:
-    return StaleHistory([TICK * k - v > max_age for k, v in enumerate(values)])
 
 
 # --- checks -----------------------------------------------------------------
@@ -322,15 +149,15 @@ class _Scenarios:
     def _fresh(self, ticks: int, victim: list[int] | None,
                drop_victim: bool = False) -> tuple[Callable[[int], list[dict]], RatioSeries | None]:
         datasets = [d.dataset for d in self.slo.sli.datasets]  # type: ignore[attr-defined]
-        victim_values = victim if victim is not None else _always_fresh(ticks)
+        victim_values = victim if victim is not None else always_fresh(ticks)
         if drop_victim:
             datasets.remove(self.victim.dataset)
             ratio = None
         else:
-            ratio = RatioSeries(_stale_from_tick(victim_values, self.victim.max_age_seconds))
+            ratio = RatioSeries(stale_history(victim_values, self.victim.max_age_seconds))
 
         def upto(end: int) -> list[dict]:
-            return _freshness_series(self.slo, datasets, end, self.victim.dataset, victim_values)
+            return freshness_series(self.slo, datasets, end, self.victim.dataset, victim_values)
         return upto, ratio
 
     def _states(self, series: RatioSeries) -> dict[WindowPair, list[bool]]:
@@ -411,7 +238,7 @@ class _Scenarios:
         pages = [p.long for p in self.pairs if p.tier == "page"] or [3600]
         start = max(pages) // TICK
         error = min(Fraction(1), 2 * Fraction(first.factor) * self.budget)
-        why = [f"healthy for {_at(start)}, then {_num(error * 100)}% of events fail "
+        why = [f"healthy for {_at(start)}, then {decimal_text(error * 100)}% of events fail "
                f"(twice the {first.tier} {first.long_text}/{first.short_text} threshold)"]
         horizon = start + self.longest + self.slowest_for + 10
         series, ratio = self._events(horizon, lambda k: error if k > start else Fraction(0))
@@ -459,14 +286,14 @@ class _Scenarios:
             cycle = self.max_age_ticks + gap
             share = Fraction(gap - 1, cycle)
             why = [f"{self.victim.dataset} fresh for {_at(start)}, then refreshed every {_at(cycle)} "
-                   f"(stale {_num(share * 100)}% of the time, {_num(share / self.budget)}x the budget): "
+                   f"(stale {decimal_text(share * 100)}% of the time, {decimal_text(share / self.budget)}x the budget): "
                    "tickets as predicted, never a page"]
             victim = [TICK * k if k <= start else TICK * (start + (k - start) // cycle * cycle)
                       for k in range(horizon + 1)]
             series, ratio = self._fresh(horizon, victim)
         else:
             rate = 2 * self.budget
-            why = [f"healthy for {_at(start)}, then {_num(rate * 100)}% of events fail (2x the budget): "
+            why = [f"healthy for {_at(start)}, then {decimal_text(rate * 100)}% of events fail (2x the budget): "
                    "tickets as predicted, never a page"]
             series, ratio = self._events(horizon, lambda k: rate if k > start else Fraction(0))
         assert ratio is not None

@@ -1,7 +1,6 @@
 """The collector config, validated and run by a real collector built for it."""
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
