@@ -4,7 +4,7 @@ Two groups per SLO. The alerting group, in evaluation order: constants
 (maximum ages), base recordings (the only rules that read raw series), error
 ratios for every window the alerts read, then the alerts; keeping them in
 one group means every alert sees recordings of the same evaluation tick. The budget group
-(every 5m), which no alert reads: objective and budget constants, the
+(every 2m), which no alert reads: objective and budget constants, the
 traffic-weighted period ratio, the remaining budget and burn rates.
 """
 from __future__ import annotations
