@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test check bench venv promtool collector clean
+.PHONY: render test check bench bench-sloth venv promtool collector clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
@@ -20,6 +20,11 @@ check: $(VENV)/.installed
 ## bench: rule counts and render time for 10, 100 and 1,000 datasets
 bench: $(VENV)/.installed promtool
 	$(PY) bench/freshness_scale.py
+
+## bench-sloth: the same SLOs compiled by kfm and by Sloth v0.16.0, side by side
+bench-sloth: $(VENV)/.installed promtool
+	scripts/install-sloth.sh >/dev/null
+	$(PY) bench/sloth_side_by_side.py
 
 venv: $(VENV)/.installed
 
