@@ -34,7 +34,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 promtool:
-	scripts/install-promtool.sh
+	scripts/install-prometheus-tools.sh
 
 ## collector: build (or reuse from the cache) the OpenTelemetry Collector the configs need
 collector:

@@ -245,6 +245,10 @@ def collector_object_file(env: str) -> str:
 COLLECTOR_BUILDER_MANIFEST = "otel/builder-config.yaml"
 
 
+def alertmanager_file(env: str) -> str:
+    return f"alertmanager/{env}.yaml"
+
+
 def dashboard_file(uid: str) -> str:
     return f"grafana/dashboards/{uid}.json"
 

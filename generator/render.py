@@ -8,6 +8,7 @@ Layout under out/ (paths are relative to it):
   kubernetes/grafana-dashboards/<uid>.yaml  ConfigMaps for the Grafana sidecar
   otel/<env>/...                            collector config, kustomization, OpenTelemetryCollector
   otel/builder-config.yaml                  Collector Builder manifest
+  alertmanager/<env>.yaml                   Alertmanager routing and inhibition per environment
 Every file starts with a generated-by header and the sha256 of the
 definitions it was rendered from.
 """
@@ -21,6 +22,7 @@ from . import conventions as c
 from . import yamlout
 from pathlib import Path
 
+from . import alertmanager
 from .collector import LocalSinks, builder_manifest, collector_object, config, kustomization, order_problems
 from .dashboards import all_dashboards
 from .grafana import to_text
@@ -152,6 +154,10 @@ def render_collector(catalog: Catalog) -> dict[str, str]:
     local = LocalSinks(1, 2, 3, 4, 5, Path("traces.json"), Path("logs.json"))
     configs.append(config(telemetry, telemetry.environments[0], local))
     files[c.COLLECTOR_BUILDER_MANIFEST] = head + yamlout.dump(builder_manifest(configs))
+    group_labels = sorted({label for slo in catalog.slos for label in slo.sli.group_by})  # type: ignore[attr-defined]
+    routing_head = header(source + ["slo/"], definitions_hash([telemetry.canonical(), group_labels]))
+    for env in telemetry.environments:
+        files[c.alertmanager_file(env.name)] = routing_head + yamlout.dump(alertmanager.config(env, group_labels))
     return files
 
 

@@ -21,6 +21,7 @@ class Environment:
     trace_sampling_percent: float        # share of ordinary traces kept (errors and slow ones always are)
     debug_exporter: bool = False         # also print telemetry to the collector's log
     memory_limit_percent: int = 80
+    pages: bool = False                  # page alerts reach the pager here (else they become tickets)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,6 @@ class Telemetry:
             "delete_attributes": list(self.delete_attributes), "hash_attributes": list(self.hash_attributes),
             "blocked_value_patterns": list(self.blocked_value_patterns),
             "span_metrics_cardinality_limit": self.span_metrics_cardinality_limit,
-            "environments": [[e.name, e.trace_sampling_percent, e.debug_exporter, e.memory_limit_percent]
+            "environments": [[e.name, e.trace_sampling_percent, e.debug_exporter, e.memory_limit_percent, e.pages]
                              for e in self.environments],
         }

@@ -1,4 +1,5 @@
-"""KFM's telemetry pipelines: who sends what, and per environment how much is kept and where it goes.
+"""KFM's environments and telemetry pipelines: who sends what, and per environment how much is
+kept, where it goes, and whether page alerts reach the pager.
 
 The trust membrane applies to telemetry: what the governed API redacts never
 leaves the collector. Correlation IDs (run_id, audit_ref, dataset_version_id)
@@ -22,6 +23,6 @@ TELEMETRY = Telemetry(
     environments=(
         Environment("dev", trace_sampling_percent=100, debug_exporter=True),
         Environment("stage", trace_sampling_percent=25),
-        Environment("prod", trace_sampling_percent=5),
+        Environment("prod", trace_sampling_percent=5, pages=True),
     ),
 )

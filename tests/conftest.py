@@ -16,7 +16,7 @@ from generator.catalog import load  # noqa: E402
 from generator.render import render  # noqa: E402
 from generator.writer import write_files  # noqa: E402
 
-PROMTOOL_HELP = ("promtool is not installed: run `make test` (it runs scripts/install-promtool.sh) "
+PROMTOOL_HELP = ("promtool is not installed: run `make test` (it runs scripts/install-prometheus-tools.sh) "
                  "or `apt-get install prometheus`")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-PROMETHEUS_HELP = ("the prometheus server is not installed: run `make test` (scripts/install-promtool.sh "
+PROMETHEUS_HELP = ("the prometheus server is not installed: run `make test` (scripts/install-prometheus-tools.sh "
                    "installs Debian's prometheus package) or `apt-get install prometheus`")
 
 
