@@ -20,6 +20,8 @@ depend on the live value rendered into annotations.
 """
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
@@ -199,20 +201,29 @@ class _Scenarios:
                "and lasts the whole period (no NaN, no infinity), no alert"]
         return self._scenario("zero traffic", why, ticks, series, checks)
 
-    def outage(self) -> Scenario:
-        start = 60
-        why = [f"healthy for {_at(start)}, then every event fails"]
+    OUTAGE_START = 60
+
+    @functools.cached_property
+    def _outage(self) -> tuple[Callable[[int], list[dict]], dict[WindowPair, list[bool]]]:
+        """A total outage after an hour (freshness: the victim's last success stops), simulated once:
+        the outage scenario asserts it, the recovery scenario sizes itself on it."""
+        start = self.OUTAGE_START
         horizon = start + self.longest + self.slowest_for + 10
         if self.freshness:
             horizon += self.max_age_ticks
-            frozen = [TICK * min(k, start) for k in range(horizon + 1)]
-            why = [f"{self.victim.dataset} (max age {self.victim.max_age}) last succeeds at {_at(start)}; "
-                   "the other datasets stay fresh"]
-            series, ratio = self._fresh(horizon, frozen)
+            series, ratio = self._fresh(horizon, [TICK * min(k, start) for k in range(horizon + 1)])
         else:
             series, ratio = self._events(horizon, lambda k: Fraction(int(k > start)))
         assert ratio is not None
-        states = self._states(ratio)
+        return series, self._states(ratio)
+
+    def outage(self) -> Scenario:
+        start = self.OUTAGE_START
+        why = [f"healthy for {_at(start)}, then every event fails"]
+        if self.freshness:
+            why = [f"{self.victim.dataset} (max age {self.victim.max_age}) last succeeds at {_at(start)}; "
+                   "the other datasets stay fresh"]
+        series, states = self._outage
         end = max((_last_transition(s) for s in states.values()), default=start) + TOLERANCE + 1
         checks = []
         for pair, pair_states in states.items():
@@ -333,16 +344,10 @@ class _Scenarios:
 
     def _first_page_after_outage(self, start: int) -> int:
         """Ticks from the start of a total outage until the first page (or ticket) fires."""
+        assert start == self.OUTAGE_START
         pages = [p for p in self.pairs if p.tier == "page"] or list(self.pairs)
-        horizon = start + self.longest + self.slowest_for + (self.max_age_ticks if self.freshness else 0)
-        if self.freshness:
-            _, ratio = self._fresh(horizon, [TICK * min(k, start) for k in range(horizon + 1)])
-            offset = self.max_age_ticks
-        else:
-            _, ratio = self._events(horizon, lambda k: Fraction(int(k > start)))
-            offset = 0
-        assert ratio is not None
-        states = self._states(ratio)
+        _, states = self._outage
+        offset = self.max_age_ticks if self.freshness else 0
         fired = [_first(states[p]) for p in pages if any(states[p])]
         return (min(fired) - start - offset) if fired else 30
 
