@@ -29,9 +29,11 @@ def config(env: Environment, group_labels: list[str]) -> dict:
                 {"receiver": TICKET_RECEIVER, "matchers": [f'{c.SEVERITY_LABEL}="ticket"']},
             ],
         },
+        # By tier, not severity: where page alerts are downgraded to tickets
+        # (dev, stage), a firing page tier still silences the slower tiers.
         "inhibit_rules": [{
-            "source_matchers": [f'{c.SEVERITY_LABEL}="page"'],
-            "target_matchers": [f'{c.SEVERITY_LABEL}="ticket"'],
+            "source_matchers": [f'{c.TIER_LABEL}=~"page-.*"'],
+            "target_matchers": [f'{c.TIER_LABEL}=~"ticket-.*"'],
             "equal": [c.SLO_LABEL, *group_labels],
         }],
         "receivers": [{"name": PAGE_RECEIVER}, {"name": TICKET_RECEIVER}],

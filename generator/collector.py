@@ -214,22 +214,13 @@ def builder_manifest(configs: list[dict]) -> dict:
     return manifest
 
 
-def collector_object(env: str, cfg: dict) -> dict:
+def collector_object(cfg: dict) -> dict:
+    """The OpenTelemetryCollector object of the GitOps base; overlays patch its config."""
     return {
         "apiVersion": "opentelemetry.io/v1beta1",
         "kind": "OpenTelemetryCollector",
-        "metadata": {"name": "kfm", "labels": {"app.kubernetes.io/managed-by": "kfm-observability",
-                                               "kfm.io/environment": env}},
+        "metadata": {"name": c.COLLECTOR_OBJECT_NAME,
+                     "labels": {"app.kubernetes.io/managed-by": "kfm-observability"}},
         "spec": {"mode": "deployment", "image": c.OTEL_IMAGE, "config": cfg,
                  "envFrom": [{"secretRef": {"name": "kfm-otelcol-endpoints"}}]},
-    }
-
-
-def kustomization(env: str) -> dict:
-    return {
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "configMapGenerator": [{"name": "kfm-otelcol-config", "files": ["collector.yaml"],
-                                "options": {"labels": {"app.kubernetes.io/managed-by": "kfm-observability",
-                                                       "kfm.io/environment": env}}}],
     }

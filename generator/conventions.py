@@ -110,6 +110,13 @@ HISTOGRAM_BUCKETS = {
 # Correlation IDs live on spans and logs only, never on metric labels.
 CORRELATION_IDS = ("run_id", "audit_ref", "dataset_version_id")
 
+# Spans the instrumentation helpers (generator/instrument.py) start; a name
+# becomes span_name on the span metrics.
+PIPELINE_RUN_SPAN = "pipeline-run"
+PROMOTION_SPAN = "promotion"
+EVIDENCE_RESOLUTION_SPAN = "resolve-evidence"
+POLICY_DECISION_SPAN = "policy-decision"
+
 # --- labels the generator puts on what it records and alerts ----------------
 
 SLO_LABEL = "slo"
@@ -122,9 +129,11 @@ SHORT_WINDOW_LABEL = "short_window"
 BURN_RATE_LABEL = "burn_rate"
 PERIOD_LABEL = "period"
 OBJECTIVE_LABEL = "objective"
+ENVIRONMENT_LABEL = "deployment_environment_name"  # added to every alert by the overlays
 RESERVED_LABELS = frozenset({
     SLO_LABEL, SERVICE_LABEL, TEAM_LABEL, SEVERITY_LABEL, TIER_LABEL, LONG_WINDOW_LABEL,
     SHORT_WINDOW_LABEL, BURN_RATE_LABEL, PERIOD_LABEL, OBJECTIVE_LABEL, "alertname",
+    ENVIRONMENT_LABEL,
 })
 
 # --- recorded series --------------------------------------------------------
@@ -194,8 +203,34 @@ def rules_test_file(slo_name: str) -> str:
     return f"prometheus/tests/{slo_name}.test.yaml"
 
 
+# --- the GitOps tree: a kustomize base and one overlay per environment --------
+# Mirrors infra/addons/ of the platform repository.
+
+GITOPS_ROOT = "addons/observability"
+GITOPS_BASE = f"{GITOPS_ROOT}/base"
+
+
 def prometheus_rule_file(service: str) -> str:
-    return f"kubernetes/prometheusrules/{service}.yaml"
+    return f"{GITOPS_BASE}/prometheusrules/{service}.yaml"
+
+
+def overlay_dir(env: str) -> str:
+    return f"{GITOPS_ROOT}/env/{env}"
+
+
+def overlay_patch_file(env: str, name: str) -> str:
+    return f"{overlay_dir(env)}/patches/{name}.yaml"
+
+
+def kustomization_file(folder: str) -> str:
+    return f"{folder}/kustomization.yaml"
+
+
+COLLECTOR_OBJECT_FILE = f"{GITOPS_BASE}/opentelemetrycollector.yaml"
+COLLECTOR_OBJECT_NAME = "kfm"
+# Label every rendered Kubernetes object carries with its environment (the
+# OpenTelemetry resource attribute's name); alerts carry ENVIRONMENT_LABEL.
+ENVIRONMENT_OBJECT_LABEL = "deployment.environment.name"
 
 
 def prometheus_rule_name(service: str) -> str:
@@ -234,14 +269,6 @@ def collector_config_file(env: str) -> str:
     return f"otel/{env}/collector.yaml"
 
 
-def collector_kustomization_file(env: str) -> str:
-    return f"otel/{env}/kustomization.yaml"
-
-
-def collector_object_file(env: str) -> str:
-    return f"otel/{env}/opentelemetrycollector.yaml"
-
-
 COLLECTOR_BUILDER_MANIFEST = "otel/builder-config.yaml"
 
 
@@ -254,7 +281,7 @@ def dashboard_file(uid: str) -> str:
 
 
 def dashboard_configmap_file(uid: str) -> str:
-    return f"kubernetes/grafana-dashboards/{uid}.yaml"
+    return f"{GITOPS_BASE}/grafana-dashboards/{uid}.yaml"
 
 
 def le_matcher_value(threshold: float) -> tuple[str, str]:

@@ -1,14 +1,18 @@
 """Render the catalog to files: a pure function returning {path: text}.
 
 Layout under out/ (paths are relative to it):
+  addons/observability/base/                kustomize base: every Kubernetes object once
+    prometheusrules/<service>.yaml          prometheus-operator PrometheusRule objects
+    grafana-dashboards/<uid>.yaml           ConfigMaps for the Grafana sidecar
+    opentelemetrycollector.yaml             the collector (config of the base environment)
+  addons/observability/env/<env>/           overlay: namespace, environment labels, patches
   prometheus/rules/<slo>.rules.yaml         plain Prometheus rule files, one per SLO
   prometheus/tests/<slo>.test.yaml          generated promtool unit tests, one file per SLO
-  kubernetes/prometheusrules/<service>.yaml prometheus-operator PrometheusRule objects
   grafana/dashboards/<uid>.json             Grafana dashboards (grafanalib, normalized)
-  kubernetes/grafana-dashboards/<uid>.yaml  ConfigMaps for the Grafana sidecar
-  otel/<env>/...                            collector config, kustomization, OpenTelemetryCollector
+  otel/<env>/collector.yaml                 plain collector config per environment
   otel/builder-config.yaml                  Collector Builder manifest
   alertmanager/<env>.yaml                   Alertmanager routing and inhibition per environment
+  runbooks/<alert>.md                       one runbook per alert, linked from its runbook_url
 Every file starts with a generated-by header and the sha256 of the
 definitions it was rendered from.
 """
@@ -23,7 +27,8 @@ from . import yamlout
 from pathlib import Path
 
 from . import alertmanager
-from .collector import LocalSinks, builder_manifest, collector_object, config, kustomization, order_problems
+from . import gitops
+from .collector import LocalSinks, builder_manifest, collector_object, config, order_problems
 from .dashboards import all_dashboards
 from .grafana import to_text
 from .catalog import Catalog
@@ -74,7 +79,7 @@ def _test_text(head: str, rule_file: str, slo: SLO) -> str:
     return "".join(parts)
 
 
-def render_service(service: str, slos: list[SLO], catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
+def render_service(service: str, slos: list[SLO], catalog: Catalog) -> tuple[dict[str, str], RuleCounts, dict]:
     """One rule file and one test file per SLO; one PrometheusRule per service."""
     files: dict[str, str] = {}
     service_groups, counts = [], RuleCounts(0, 0, 0, 0)
@@ -87,21 +92,21 @@ def render_service(service: str, slos: list[SLO], catalog: Catalog) -> tuple[dic
         files[c.rules_test_file(slo.name)] = _test_text(head, f"../rules/{slo.name}.rules.yaml", slo)
     digest = definitions_hash([s.canonical() for s in slos])
     sources = sorted({catalog.relative(s.defined_in) for s in slos})
-    files[c.prometheus_rule_file(service)] = header(sources, digest) + yamlout.dump(
-        _prometheus_rule(c.prometheus_rule_name(service), service, service_groups, digest))
-    return files, counts
+    rule_object = _prometheus_rule(c.prometheus_rule_name(service), service, service_groups, digest)
+    files[c.prometheus_rule_file(service)] = header(sources, digest) + yamlout.dump(rule_object)
+    return files, counts, rule_object
 
 
-def render_invariants(invariants: tuple[Invariant, ...], sources: list[str]) -> dict[str, str]:
+def render_invariants(invariants: tuple[Invariant, ...], sources: list[str]) -> tuple[dict[str, str], dict]:
     group, _ = invariants_group(invariants)
     digest = definitions_hash([i.canonical() for i in invariants])
     head = header(sources, digest)
     stem = c.INVARIANTS_FILE_STEM
+    rule_object = _prometheus_rule(c.prometheus_rule_name(stem), stem, [group], digest)
     return {
         c.rules_file(stem): head + yamlout.dump({"groups": [group]}),
-        c.prometheus_rule_file(stem): head + yamlout.dump(
-            _prometheus_rule(c.prometheus_rule_name(stem), stem, [group], digest)),
-    }
+        c.prometheus_rule_file(stem): head + yamlout.dump(rule_object),
+    }, rule_object
 
 
 CONFIGMAP_LIMIT = 1024 * 1024  # bytes of data a ConfigMap may hold
@@ -132,51 +137,76 @@ def render_dashboard(board: dict) -> dict[str, str]:
     }
 
 
-def render_collector(catalog: Catalog) -> dict[str, str]:
-    """Collector config per environment, as a configMapGenerator input and an
-    OpenTelemetryCollector object, plus the builder manifest of the components used."""
+def render_collector(catalog: Catalog) -> tuple[dict[str, str], dict[str, dict]]:
+    """Plain collector config per environment, the base OpenTelemetryCollector object,
+    the builder manifest of the components used, and Alertmanager routing per environment."""
     telemetry = catalog.telemetry
     assert telemetry is not None
     source = [catalog.relative(telemetry.defined_in)]
     digest = definitions_hash([telemetry.canonical()])
     head = header(source, digest)
-    files, configs = {}, []
+    files, configs = {}, {}
     for env in telemetry.environments:
         cfg = config(telemetry, env)
         problems = order_problems(cfg)
         if problems:
             raise ValueError(f"collector config for {env.name}: {'; '.join(problems)}")
-        configs.append(cfg)
+        configs[env.name] = cfg
         files[c.collector_config_file(env.name)] = head + yamlout.dump(cfg)
-        files[c.collector_kustomization_file(env.name)] = head + yamlout.dump(kustomization(env.name))
-        files[c.collector_object_file(env.name)] = head + yamlout.dump(collector_object(env.name, cfg))
+    base_env = telemetry.environments[-1].name
+    files[c.COLLECTOR_OBJECT_FILE] = head + yamlout.dump(collector_object(configs[base_env]))
     # The local (test) variant's components belong in the build too.
     local = LocalSinks(1, 2, 3, 4, 5, Path("traces.json"), Path("logs.json"))
-    configs.append(config(telemetry, telemetry.environments[0], local))
-    files[c.COLLECTOR_BUILDER_MANIFEST] = head + yamlout.dump(builder_manifest(configs))
+    local_config = config(telemetry, telemetry.environments[0], local)
+    files[c.COLLECTOR_BUILDER_MANIFEST] = head + yamlout.dump(builder_manifest([*configs.values(), local_config]))
     group_labels = sorted({label for slo in catalog.slos for label in slo.sli.group_by})  # type: ignore[attr-defined]
     routing_head = header(source + ["slo/"], definitions_hash([telemetry.canonical(), group_labels]))
     for env in telemetry.environments:
         files[c.alertmanager_file(env.name)] = routing_head + yamlout.dump(alertmanager.config(env, group_labels))
-    return files
+    return files, configs
+
+
+def render_gitops(catalog: Catalog, files: dict[str, str], rule_objects: list[dict],
+                  configs: dict[str, dict]) -> dict[str, str]:
+    """The base's kustomization and one overlay per environment."""
+    telemetry = catalog.telemetry
+    assert telemetry is not None
+    base_files = [p for p in files if p.startswith(c.GITOPS_BASE + "/")]
+    out = {c.kustomization_file(c.GITOPS_BASE): header(["slo/", "alerts/", "dashboards/", "telemetry/"],
+                                                       definitions_hash([sorted(base_files)]))
+           + yamlout.dump(gitops.base_kustomization(base_files))}
+    base_config = configs[telemetry.environments[-1].name]
+    source = [catalog.relative(telemetry.defined_in), "slo/", "alerts/"]
+    for env in telemetry.environments:
+        overlay = gitops.overlay(env, rule_objects, base_config, configs[env.name])
+        digest = definitions_hash([telemetry.canonical(), overlay])
+        for path, document in overlay.items():
+            out[path] = header(source, digest) + yamlout.dump(document)
+    return out
 
 
 def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
     files: dict[str, str] = {}
     total = RuleCounts(0, 0, 0, 0)
+    rule_objects = []
     by_service = sorted(catalog.slos, key=lambda s: (s.service, s.name))
     for service, items in groupby(by_service, key=lambda s: s.service):
-        service_files, counts = render_service(service, list(items), catalog)
+        service_files, counts, rule_object = render_service(service, list(items), catalog)
         files.update(service_files)
+        rule_objects.append(rule_object)
         total += counts
     if catalog.invariants:
         sources = sorted({catalog.relative(i.defined_in) for i in catalog.invariants})
-        files.update(render_invariants(catalog.invariants, sources))
+        invariant_files, rule_object = render_invariants(catalog.invariants, sources)
+        files.update(invariant_files)
+        rule_objects.append(rule_object)
         total += RuleCounts(0, 0, 0, len(catalog.invariants))
     for board in all_dashboards(catalog):
         files.update(render_dashboard(board))
     if catalog.telemetry is not None:
-        files.update(render_collector(catalog))
+        collector_files, configs = render_collector(catalog)
+        files.update(collector_files)
+        files.update(render_gitops(catalog, files, rule_objects, configs))
     files["README.md"] = (
         "# Generated output: do not edit\n\n"
         f"Everything here is written by the {GENERATOR} (`make render`) from the definitions in\n"

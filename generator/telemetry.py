@@ -9,6 +9,10 @@ from . import conventions as c
 from .problems import Collector, caller_file
 
 ENV_VAR = re.compile(r"^[A-Z][A-Z0-9_]*$")
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_.]*$")
 SIGNALS = ("traces", "metrics", "logs")
 
@@ -22,6 +26,12 @@ class Environment:
     debug_exporter: bool = False         # also print telemetry to the collector's log
     memory_limit_percent: int = 80
     pages: bool = False                  # page alerts reach the pager here (else they become tickets)
+    namespace: str = "kfm-observability"  # where the overlay puts every object
+    # Labels the environment's Prometheus selects rules by (its ruleSelector).
+    rule_selector: tuple[tuple[str, str], ...] = (("prometheus", "kfm"),)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rule_selector", tuple(sorted(dict(self.rule_selector).items())))
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,13 @@ class Telemetry:
                     "a percentage from 0 to 100")
             p.check(50 <= env.memory_limit_percent <= 90, f"environments[{env.name}].memory_limit_percent",
                     "between 50 and 90")
+            p.check(ENV_NAME.match(env.name) is not None, f"environments[{env.name}].name",
+                    "lower-case letters, digits and '-'")
+            p.check(K8S_NAME.match(env.namespace) is not None, f"environments[{env.name}].namespace",
+                    "a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)")
+            for key, value in env.rule_selector:
+                p.check(LABEL_KEY.match(key) is not None and LABEL_VALUE.match(value) is not None,
+                        f"environments[{env.name}].rule_selector", f"{key}={value!r} is not a Kubernetes label")
         for pattern in self.blocked_value_patterns:
             try:
                 re.compile(pattern)
@@ -79,6 +96,7 @@ class Telemetry:
             "delete_attributes": list(self.delete_attributes), "hash_attributes": list(self.hash_attributes),
             "blocked_value_patterns": list(self.blocked_value_patterns),
             "span_metrics_cardinality_limit": self.span_metrics_cardinality_limit,
-            "environments": [[e.name, e.trace_sampling_percent, e.debug_exporter, e.memory_limit_percent, e.pages]
+            "environments": [[e.name, e.trace_sampling_percent, e.debug_exporter, e.memory_limit_percent, e.pages,
+                              e.namespace, [list(pair) for pair in e.rule_selector]]
                              for e in self.environments],
         }

@@ -1,6 +1,8 @@
 """Alertmanager routing per environment, checked by the real amtool."""
 from __future__ import annotations
 
+import re
+
 import os
 import shutil
 import subprocess
@@ -46,10 +48,25 @@ def test_alerts_route_to_the_receiver_of_their_environment(amtool, rendered_dir,
     assert result.stdout.strip() == receiver
 
 
+def tiers_of(rendered_dir, slo_name: str) -> set[str]:
+    document = yaml.safe_load((rendered_dir / c.rules_file(slo_name)).read_text())
+    return {rule["labels"][c.TIER_LABEL] for group in document["groups"] for rule in group["rules"]
+            if "alert" in rule and c.TIER_LABEL in rule.get("labels", {})}
+
+
 def test_a_page_inhibits_the_tickets_of_the_same_slo(rendered_dir, catalog):
     config = yaml.safe_load((rendered_dir / c.alertmanager_file("prod")).read_text())
     (rule,) = config["inhibit_rules"]
-    assert rule["source_matchers"] == ['severity="page"'] and rule["target_matchers"] == ['severity="ticket"']
+    # By tier, so that it still works where page alerts are downgraded to tickets (dev, stage).
+    (source,) = rule["source_matchers"]
+    (target,) = rule["target_matchers"]
+    source_re = re.compile(source.split("=~", 1)[1].strip('"'))
+    target_re = re.compile(target.split("=~", 1)[1].strip('"'))
+    tiers = {pair_tier for slo in catalog.slos for pair_tier in tiers_of(rendered_dir, slo.name)}
+    assert tiers
+    for tier in tiers:
+        assert (source_re.fullmatch(tier) is not None) == tier.startswith("page"), tier
+        assert (target_re.fullmatch(tier) is not None) == tier.startswith("ticket"), tier
     grouped = {label for slo in catalog.slos for label in slo.sli.group_by}
     assert set(rule["equal"]) == {c.SLO_LABEL} | grouped
     assert config["route"]["group_by"] == ["alertname", c.SLO_LABEL]

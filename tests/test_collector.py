@@ -124,21 +124,6 @@ def test_sampling_and_exporters_differ_by_environment(rendered_dir):
     assert rates == {"dev": 100, "stage": 25, "prod": 5}
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_kustomize_builds_the_config_map_and_the_object_carries_the_config(rendered_dir, env):
-    result = subprocess.run(["kubectl", "kustomize", str(rendered_dir / "otel" / env)], capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    configmap = yaml.safe_load(result.stdout)
-    assert configmap["kind"] == "ConfigMap" and configmap["metadata"]["name"].startswith("kfm-otelcol-config-")
-    assert yaml.safe_load(configmap["data"]["collector.yaml"]) == yaml.safe_load(
-        (rendered_dir / c.collector_config_file(env)).read_text())
-    obj = yaml.safe_load((rendered_dir / c.collector_object_file(env)).read_text())
-    assert obj["apiVersion"] == "opentelemetry.io/v1beta1" and obj["kind"] == "OpenTelemetryCollector"
-    assert obj["spec"]["image"] == c.OTEL_IMAGE
-    assert obj["spec"]["config"] == yaml.safe_load(configmap["data"]["collector.yaml"])
-
-
 # --- end to end ---------------------------------------------------------------
 
 SECRET_EMAIL = "ada@example.org"
