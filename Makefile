@@ -3,15 +3,20 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test check bench bench-sloth venv promtool collector clean
+.PHONY: render test check gates diff bench bench-sloth venv promtool collector kubeconform schemas clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
 	$(PY) -m generator render
 
-## test: install promtool and build the collector if missing, then run every test
-test: $(VENV)/.installed promtool collector
+## test: install promtool, kubeconform and the collector if missing, run the policy gates, then every test
+test: $(VENV)/.installed promtool collector kubeconform
+	$(PY) -m generator gates
 	$(PY) -m pytest
+
+## gates: the policy gates on the rendered out/ (fail-closed)
+gates: $(VENV)/.installed
+	$(PY) -m generator gates
 
 ## check: fail if the committed out/ differs from a fresh render (drift gate)
 check: $(VENV)/.installed
@@ -35,6 +40,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 promtool:
 	scripts/install-prometheus-tools.sh
+
+## diff: Markdown review summary of the working tree against BASE (default HEAD), for the PR
+BASE ?= HEAD
+diff: $(VENV)/.installed
+	@$(PY) -m generator diff --base $(BASE)
+
+## kubeconform: install (or reuse from the cache) kubeconform; prints its path
+kubeconform:
+	scripts/install-kubeconform.sh
+
+## schemas: re-extract schemas/ (kubeconform's JSON schemas) from the pinned operator CRDs and Kubernetes OpenAPI
+schemas: $(VENV)/.installed
+	$(PY) scripts/extract-schemas.py
 
 ## collector: build (or reuse from the cache) the OpenTelemetry Collector the configs need
 collector:

@@ -14,7 +14,10 @@ ALERTS = [
             "the audit ledger by audit_ref, and check the policy bundle version."
         ),
         owner="governance",
-        runbook="https://runbooks.kfm.example/invariants/policy-allow-without-label",
+        runbook=(
+            "- Treat as a security incident: page the security officer through the governance escalation.\n"
+            "- Stop the route (feature flag or deny rule), find the dataset by `audit_ref` in the audit ledger, and check which policy bundle version allowed it.\n"
+        ),
         dashboard_uid=c.API_DASHBOARD_UID,
     ),
     Invariant(
@@ -28,7 +31,10 @@ ALERTS = [
             "and check the promotion runner's gate handling."
         ),
         owner="data-platform",
-        runbook="https://runbooks.kfm.example/invariants/promotion-through-unevaluated-gate",
+        runbook=(
+            "- Withdraw the dataset version from runtime surfaces (catalog and projections) before anything else.\n"
+            "- Check the promotion runner's handling of gate results: a gate that errors must block.\n"
+        ),
         dashboard_uid=c.FRESHNESS_DASHBOARD_UID,
     ),
 ]

@@ -3,18 +3,19 @@
 The definition API, for files in slo/ and alerts/:
 
     from generator import SLO, EventsRatio, Latency, Freshness, PolicyDecisionHealth
-    from generator import Alerting, Tier, BurnWindow, Invariant, load_datasets
+    from generator import Alerting, Tier, BurnWindow, Waiver, Invariant, Team, load_datasets
     from generator import conventions
 """
 from . import conventions
 from .invariants import Invariant
 from .sli import DatasetMaxAge, EventsRatio, Freshness, Latency, PolicyDecisionHealth
-from .slo import SLO, Alerting, BurnWindow, Tier
+from .slo import SLO, Alerting, BurnWindow, Tier, Waiver
 from .tables import load_datasets
+from .teams import Team
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "SLO", "Alerting", "BurnWindow", "Tier", "Invariant", "EventsRatio", "Latency", "Freshness",
+    "SLO", "Alerting", "BurnWindow", "Tier", "Waiver", "Team", "Invariant", "EventsRatio", "Latency", "Freshness",
     "PolicyDecisionHealth", "DatasetMaxAge", "load_datasets", "conventions", "__version__",
 ]

@@ -17,6 +17,7 @@ from . import conventions as c
 from .invariants import Invariant
 from .problems import DefinitionError, Problem
 from .slo import SLO
+from .teams import Team
 from .telemetry import Telemetry
 from .windows import TIERS
 
@@ -30,6 +31,10 @@ class Catalog:
     invariants: tuple[Invariant, ...]
     dashboards: tuple[dict, ...] = ()  # custom dashboards from dashboards/
     telemetry: Telemetry | None = None   # telemetry pipelines from telemetry/
+    teams: tuple[Team, ...] = ()         # owners and their escalation paths (TEAMS)
+
+    def team(self, name: str) -> Team | None:
+        return next((t for t in self.teams if t.name == name), None)
 
     def relative(self, path: str) -> str:
         return relative_to(self.root, path)
@@ -56,6 +61,7 @@ def load(root: Path) -> Catalog:
     problems: list[Problem] = []
     slos: list[SLO] = []
     invariants: list[Invariant] = []
+    teams: list[Team] = []
     dashboards: list[tuple[str, dict]] = []
     telemetry: list[Telemetry] = []
     added_path = str(root) not in sys.path
@@ -73,7 +79,8 @@ def load(root: Path) -> Catalog:
                 problems.append(Problem(rel, "module", "import", _describe(error, path)))
                 continue
             found_any = False
-            for attribute, kind, into in (("SLOS", SLO, slos), ("ALERTS", Invariant, invariants)):
+            for attribute, kind, into in (("SLOS", SLO, slos), ("ALERTS", Invariant, invariants),
+                                          ("TEAMS", Team, teams)):
                 items = getattr(module, attribute, None)
                 if items is None:
                     continue
@@ -101,7 +108,7 @@ def load(root: Path) -> Catalog:
                     else:
                         dashboards.append((rel, board))
             if not found_any:
-                problems.append(Problem(rel, "module", "SLOS", "defines none of SLOS, ALERTS, DASHBOARDS, TELEMETRY"))
+                problems.append(Problem(rel, "module", "SLOS", "defines none of SLOS, ALERTS, TEAMS, DASHBOARDS, TELEMETRY"))
     finally:
         if added_path:
             sys.path.remove(str(root))
@@ -110,12 +117,19 @@ def load(root: Path) -> Catalog:
     if len(telemetry) > 1:
         problems.append(Problem(relative_to(root, telemetry[1].defined_in), "TELEMETRY", "type",
                                 "define the telemetry pipelines once"))
+    names = [t.name for t in teams]
+    for team in teams:
+        if names.count(team.name) > 1:
+            problems.append(Problem(relative_to(root, team.defined_in), f"team {team.name}", "name",
+                                    "defined more than once"))
+            break
     if problems:
         raise DefinitionError(problems)
     return Catalog(root, tuple(sorted(slos, key=lambda s: s.name)),
                    tuple(sorted(invariants, key=lambda i: i.name)),
                    tuple(board for _, board in sorted(dashboards, key=lambda item: item[1]["uid"])),
-                   telemetry[0] if telemetry else None)
+                   telemetry[0] if telemetry else None,
+                   tuple(sorted(teams, key=lambda t: t.name)))
 
 
 def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -> list[Problem]:

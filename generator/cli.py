@@ -1,15 +1,24 @@
-"""Command line: render, check.
+"""Command line: render, check, gates, diff.
 
-Exit codes: 0 done; 1 drift (check); 2 bad definitions (nothing written).
+Exit codes: 0 done; 1 drift (check) or a failing policy gate (gates);
+2 bad definitions (nothing written).
 """
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import subprocess
 import sys
+import tarfile
+import tempfile
+from datetime import date
 from pathlib import Path
 
 from . import __version__
 from .catalog import load
+from .gates import report, run_gates
+from .review import summary
 from .problems import DefinitionError
 from .render import render
 from .writer import read_tree, write_tree
@@ -26,12 +35,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, text in (("render", "render the definitions into out/ (atomically)"),
-                       ("check", "fail if out/ differs from a fresh render (drift gate)")):
+                       ("check", "fail if out/ differs from a fresh render (drift gate)"),
+                       ("gates", "run the policy gates on the rendered out/ (fail-closed)"),
+                       ("diff", "print a Markdown review summary of the change against a git ref")):
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument("--root", type=Path, default=Path("."),
                              help="project root holding slo/ and alerts/ (default: .)")
         command.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/out)")
+        if name == "diff":
+            command.add_argument("--base", required=True, help="git ref to compare with (e.g. origin/main)")
+        if name in ("gates", "diff"):
+            command.add_argument("--today", type=date.fromisoformat, default=None,
+                                 help="the date waivers are checked against (default: $KFM_TODAY or today)")
     return parser
+
+
+def today(given: date | None) -> date:
+    if given is not None:
+        return given
+    return date.fromisoformat(os.environ["KFM_TODAY"]) if os.environ.get("KFM_TODAY") else date.today()
 
 
 def _render(root: Path) -> dict[str, str]:
@@ -44,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     root = args.root.resolve()
     out = (args.out or root / "out").resolve()
     try:
+        if args.command == "gates":
+            return gates(load(root), out, today(args.today))
+        if args.command == "diff":
+            return diff(root, args.base, today(args.today))
         files = _render(root)
     except DefinitionError as error:
         print(f"error: {len(error.problems)} problem(s) in the definitions; {out.name}/ left unchanged",
@@ -60,6 +86,55 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rendered {len(files)} files into {out.name}/")
         return 0
     return check(out, files)
+
+
+def gates(catalog, out: Path, on: date) -> int:
+    files = {path: body.decode("utf-8") for path, body in read_tree(out).items()} if out.is_dir() else {}
+    results = run_gates(catalog, files, on)
+    print(report(results), end="")
+    failed = [r.name for r in results if not r.passed]
+    if failed:
+        print(f"error: policy gate(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return EXIT_DRIFT
+    return 0
+
+
+class RenderFailed(Exception):
+    pass
+
+
+def render_with_own_generator(tree: Path, out: Path) -> dict[str, str]:
+    """Render a project tree with the generator of that tree (a subprocess)."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
+    result = subprocess.run([sys.executable, "-m", "generator", "render", "--root", str(tree), "--out", str(out)],
+                            cwd=tree, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RenderFailed(result.stderr.strip() or result.stdout.strip())
+    return {path: body.decode("utf-8") for path, body in read_tree(out).items()}
+
+
+def diff(root: Path, base: str, on: date) -> int:
+    """Render BASE and the working tree into temporary folders; print the review summary."""
+    archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", base], capture_output=True)
+    if archive.returncode != 0:
+        print(f"error: cannot read {base!r}: {archive.stderr.decode().strip()}", file=sys.stderr)
+        return EXIT_BAD_DEFINITIONS
+    with tempfile.TemporaryDirectory(prefix="kfm-diff-") as scratch:
+        base_tree = Path(scratch) / "base"
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(base_tree, filter="data")
+        try:
+            old = render_with_own_generator(base_tree, Path(scratch) / "base-out")
+        except RenderFailed as error:
+            print(f"error: {base} does not render:\n{error}", file=sys.stderr)
+            return EXIT_BAD_DEFINITIONS
+        try:
+            new = render_with_own_generator(root, Path(scratch) / "new-out")
+        except RenderFailed as error:
+            print(f"error: the working tree does not render:\n{error}", file=sys.stderr)
+            return EXIT_BAD_DEFINITIONS
+    print(summary(base, old, new, run_gates(load(root), new, on)), end="")
+    return 0
 
 
 GENERATED_MARKER = "README.md"

@@ -272,6 +272,19 @@ def collector_config_file(env: str) -> str:
 COLLECTOR_BUILDER_MANIFEST = "otel/builder-config.yaml"
 
 
+# Where out/runbooks/ is published (the repository's web view); an alert's
+# runbook_url points at its generated runbook there.
+RUNBOOK_BASE_URL = "https://git.kfm.example/kfm/observability/-/blob/main/out/runbooks"
+
+
+def runbook_file(alert: str) -> str:
+    return f"runbooks/{alert}.md"
+
+
+def runbook_url(alert: str) -> str:
+    return f"{RUNBOOK_BASE_URL}/{alert}.md"
+
+
 def alertmanager_file(env: str) -> str:
     return f"alertmanager/{env}.yaml"
 

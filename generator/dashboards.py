@@ -89,10 +89,12 @@ def overview(catalog: Catalog) -> dict:
 def slo_detail(slo: SLO) -> dict:
     sel = _sel(slo)
     pairs = slo.all_pairs()
-    runbook = {"type": "link", "title": "Runbook", "url": slo.runbook, "tooltip": "Runbook of this SLO",
+    first_tier = "page" if slo.alerting.page.enabled else "ticket"
+    runbook_url = c.runbook_url(c.burn_alert(slo.name, first_tier))
+    runbook = {"type": "link", "title": "Runbook", "url": runbook_url, "tooltip": "Runbook of this SLO's alerts",
                "targetBlank": True, "icon": "doc", "asDropdown": False, "includeVars": False, "keepTime": False,
                "tags": []}
-    panel_runbook = [{"title": "Runbook", "url": slo.runbook, "targetBlank": True}]
+    panel_runbook = [{"title": "Runbook", "url": runbook_url, "targetBlank": True}]
     rows = [[
         stat("Objective", f"{slo.description} Period: {slo.period}.", Query(f"max({c.OBJECTIVE}{sel})", instant=True),
              "percentunit", links=panel_runbook),

@@ -29,7 +29,7 @@ class Invariant:
     summary: str
     description: str
     owner: str
-    runbook: str
+    runbook: str = ""   # hand-written first steps (Markdown), merged into the generated runbook
     by: tuple[str, ...] = ()
     window: str = "10m"
     severity: str = "page"
@@ -58,7 +58,8 @@ class Invariant:
         except ValueError as error:
             p.add("window", str(error))
         p.check(self.severity in TIERS, "severity", f"{self.severity!r} must be 'page' or 'ticket'")
-        for name in ("summary", "description", "owner", "runbook"):
+        p.check(isinstance(self.runbook, str), "runbook", "hand-written first steps, as Markdown text")
+        for name in ("summary", "description", "owner"):
             value = getattr(self, name)
             p.check(isinstance(value, str) and value.strip() != "", name, f"an invariant needs a {name}")
         check_labels(self.labels, "labels", p)

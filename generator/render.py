@@ -34,6 +34,7 @@ from .grafana import to_text
 from .catalog import Catalog
 from .invariants import Invariant
 from .rules import RuleCounts, invariants_group, slo_groups
+from .runbooks import render_runbooks
 from .slo import SLO
 from .testgen import test_file
 
@@ -203,6 +204,7 @@ def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
         total += RuleCounts(0, 0, 0, len(catalog.invariants))
     for board in all_dashboards(catalog):
         files.update(render_dashboard(board))
+    files.update(render_runbooks(catalog))
     if catalog.telemetry is not None:
         collector_files, configs = render_collector(catalog)
         files.update(collector_files)

@@ -40,13 +40,13 @@ def _slo_sel(slo: SLO) -> str:
 def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
     """The SLO's alerting group and its period (budget) group."""
     sli = slo.sli
-    base = sli.base_rules(slo.name)  # type: ignore[attr-defined]
+    base = sli.base_rules(slo.name, slo.base_window_seconds)  # type: ignore[attr-defined]
     constants = [r for r in base if r["expr"].startswith("vector(")]
     raw = [r for r in base if not r["expr"].startswith("vector(")]
     windows: list[dict] = []
     pairs = slo.all_pairs()
     for window in windows_needed(pairs):
-        windows.append({"record": c.error_ratio(window), "expr": sli.window_ratio_expr(slo.name, window),  # type: ignore[attr-defined]
+        windows.append({"record": c.error_ratio(window), "expr": sli.window_ratio_expr(slo.name, window, slo.base_window_seconds),  # type: ignore[attr-defined]
                         "labels": {c.SLO_LABEL: slo.name}})
     budget = text(slo.error_budget)
     metadata_labels = {c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service, c.TEAM_LABEL: slo.owner,
@@ -102,12 +102,12 @@ def _subject(slo: SLO) -> str:
     return slo.name + " (" + ", ".join(f"{label} {{{{ $labels.{label} }}}}" for label in group_by) + ")"
 
 
-def _annotations(slo: SLO, summary: str, description: str, panel: int | None = None) -> dict[str, str]:
+def _annotations(slo: SLO, alert: str, summary: str, description: str, panel: int | None = None) -> dict[str, str]:
     uid = c.slo_dashboard_uid(slo.name)
     return {
         "summary": summary,
         "description": description,
-        "runbook_url": slo.runbook,
+        "runbook_url": c.runbook_url(alert),
         "dashboard_uid": uid,
         "dashboard_url": f"/d/{uid}" + (f"?viewPanel={panel}" if panel is not None else ""),
     }
@@ -137,9 +137,10 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict:
         f"{percent(slo.objective)} objective), and it is above that over {pair.short_text} too, "  # type: ignore[arg-type]
         f"so it is still happening. At {text(pair.factor)}x a whole {slo.period} budget lasts {lasts}.")
     panel = c.SLO_BURN_PANEL_FIRST_ID + slo.all_pairs().index(pair)
-    return {"alert": c.burn_alert(slo.name, pair.tier), "expr": expr,
+    alert = c.burn_alert(slo.name, pair.tier)
+    return {"alert": alert, "expr": expr,
             "for": format_duration(pair.for_), "labels": dict(sorted(labels.items())),
-            "annotations": _annotations(slo, summary, description, panel)}
+            "annotations": _annotations(slo, alert, summary, description, panel)}
 
 
 def no_data_alert(slo: SLO) -> dict:
@@ -153,7 +154,7 @@ def no_data_alert(slo: SLO) -> dict:
     return {"alert": c.no_data_alert(slo.name), "expr": slo.sli.no_data_expr(slo.name),  # type: ignore[attr-defined]
             "for": format_duration(parse_duration(slo.alerting.no_data_for)),
             "labels": dict(sorted(_common_labels(slo, slo.no_data_severity).items())),
-            "annotations": _annotations(slo, summary, description)}
+            "annotations": _annotations(slo, c.no_data_alert(slo.name), summary, description)}
 
 
 def invariants_group(invariants: tuple[Invariant, ...]) -> tuple[dict, RuleCounts]:
@@ -163,7 +164,7 @@ def invariants_group(invariants: tuple[Invariant, ...]) -> tuple[dict, RuleCount
         labels.update(dict(inv.labels))
         rules.append({"alert": inv.name, "expr": inv.expr(), "labels": dict(sorted(labels.items())),
                       "annotations": {"summary": inv.summary, "description": inv.description,
-                                      "runbook_url": inv.runbook,
+                                      "runbook_url": c.runbook_url(inv.name),
                                       "dashboard_uid": inv.dashboard_uid,
                                       "dashboard_url": f"/d/{inv.dashboard_uid}"}})
     return {"name": c.INVARIANTS_GROUP, "rules": rules}, RuleCounts(0, 0, 0, len(rules))

@@ -19,8 +19,6 @@ from . import conventions as c
 from .durations import format_duration, parse_duration
 from .promql import Selector, SelectorError, is_valid_label_name, parse_selector
 
-BASE = format_duration(c.BASE_WINDOW_SECONDS)
-
 
 def _by(labels: tuple[str, ...]) -> str:
     return f" by ({', '.join(labels)}) " if labels else ""
@@ -74,19 +72,20 @@ class EventSLI:
     def example_labels(self) -> dict[str, dict[str, str]]:
         return {}
 
-    def _sum_rate(self, selector: Selector) -> str:
-        return f"sum{_by(self.group_by)}(rate({selector.render()}[{BASE}]))"
+    def _sum_rate(self, selector: Selector, base: int = c.BASE_WINDOW_SECONDS) -> str:
+        return f"sum{_by(self.group_by)}(rate({selector.render()}[{format_duration(base)}]))"
 
-    def base_rules(self, slo: str) -> list[dict]:
+    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict]:
+        """`base`: the staging window (5m; shorter only for a compressed test period)."""
         src = self.sources()
-        total = self._sum_rate(src.total)
+        total = self._sum_rate(src.total, base)
         if src.bad is not None:
             # A bad-events counter that never incremented may not exist yet:
             # read it as zero wherever there is traffic.
-            bad = f"{self._sum_rate(src.bad)}\nor\n0 * {total}"
+            bad = f"{self._sum_rate(src.bad, base)}\nor\n0 * {total}"
         else:
             assert src.good is not None
-            good = f"{self._sum_rate(src.good)}"
+            good = f"{self._sum_rate(src.good, base)}"
             if self.missing_good_is_bad:
                 good = f"({good}\nor\n0 * {total})"
             bad = f"clamp_min(\n  {total}\n  -\n  {good.replace(chr(10), chr(10) + '  ')},\n  0\n)"
@@ -96,9 +95,9 @@ class EventSLI:
             {"record": c.TOTAL_EVENTS_RATE, "expr": total, "labels": labels},
         ]
 
-    def window_ratio_expr(self, slo: str, window: int) -> str:
+    def window_ratio_expr(self, slo: str, window: int, base: int = c.BASE_WINDOW_SECONDS) -> str:
         sel = _slo_matcher(slo)
-        if window == c.BASE_WINDOW_SECONDS:
+        if window == base:
             bad, total = f"{c.BAD_EVENTS_RATE}{sel}", f"{c.TOTAL_EVENTS_RATE}{sel}"
         else:
             w = format_duration(window)
@@ -320,7 +319,7 @@ class Freshness:
     def selector(self) -> Selector:
         return parse_selector(self.metric)
 
-    def base_rules(self, slo: str) -> list[dict]:
+    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict]:
         rules = [
             {"record": c.FRESHNESS_MAX_AGE, "expr": f"vector({item.max_age_seconds})",
              "labels": {c.SLO_LABEL: slo, c.DATASET: item.dataset}}
@@ -332,7 +331,7 @@ class Freshness:
         rules.append({"record": c.DATASET_STALE, "expr": stale, "labels": {c.SLO_LABEL: slo}})
         return rules
 
-    def window_ratio_expr(self, slo: str, window: int) -> str:
+    def window_ratio_expr(self, slo: str, window: int, base: int = c.BASE_WINDOW_SECONDS) -> str:
         return f"avg_over_time({c.DATASET_STALE}{_slo_matcher(slo)}[{format_duration(window)}])"
 
     def no_data_expr(self, slo: str) -> str:

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from . import conventions as c
-from .durations import parse_duration
+from .durations import format_duration, parse_duration
 from .numbers import exact
 from .problems import Collector, caller_file
 from .promql import is_valid_label_name
 from .sli import SLI_KINDS
-from .windows import PERIODS, TIERS, WindowPair, default_pairs
+from .windows import TIERS, WindowPair, base_window, default_pairs, period_seconds
 
 NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -42,22 +43,49 @@ class BurnWindow:
     for_: str = "2m"
 
 
+def _check_waiver(waiver: object, where: str, p: Collector) -> None:
+    if not isinstance(waiver, Waiver):
+        p.add(where, f"expected Waiver(...), got {waiver!r}")
+        return
+    try:
+        date.fromisoformat(waiver.expires)
+        valid = len(waiver.expires) == 10
+    except (TypeError, ValueError):
+        valid = False
+    p.check(valid, f"{where}.expires", f"{waiver.expires!r} must be a date, YYYY-MM-DD")
+    p.check(isinstance(waiver.approved_by, str) and waiver.approved_by.strip() != "", f"{where}.approved_by",
+            "say who approved the waiver")
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """Permission to ship without a page tier where the environment pages.
+
+    The policy gates accept it until its expiry date (inclusive), then fail."""
+
+    reason: str
+    expires: str           # YYYY-MM-DD
+    approved_by: str
+
+
 @dataclass(frozen=True)
 class Tier:
-    """One alert tier (page or ticket). Disable it only with a stated reason."""
+    """One alert tier (page or ticket). Disable it only with a stated reason;
+    a disabled page tier also needs a waiver (policy gate `page-tier-waiver`)."""
 
     enabled: bool = True
     disabled_reason: str = ""
     labels: tuple | dict = ()
     windows: tuple[BurnWindow, ...] = ()  # empty: the Workbook pairs, scaled to the period
+    waiver: Waiver | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", freeze_labels(self.labels))
         object.__setattr__(self, "windows", tuple(self.windows))
 
     @classmethod
-    def disabled(cls, reason: str) -> "Tier":
-        return cls(enabled=False, disabled_reason=reason)
+    def disabled(cls, reason: str, waiver: Waiver | None = None) -> "Tier":
+        return cls(enabled=False, disabled_reason=reason, waiver=waiver)
 
 
 @dataclass(frozen=True)
@@ -80,7 +108,7 @@ class SLO:
     description: str
     objective: float | str | Decimal
     sli: object
-    runbook: str
+    runbook: str = ""   # hand-written first steps (Markdown), merged into the generated runbooks
     period: str = "30d"
     alerting: Alerting = Alerting()
     labels: tuple | dict = ()
@@ -107,8 +135,7 @@ class SLO:
                 "every SLO needs an owning team")
         p.check(isinstance(self.description, str) and self.description.strip() != "", "description",
                 "say what the SLO protects, for the on-call engineer")
-        p.check(isinstance(self.runbook, str) and self.runbook.strip() != "" and " " not in self.runbook,
-                "runbook", "give a runbook URL or repository path")
+        p.check(isinstance(self.runbook, str), "runbook", "hand-written first steps, as Markdown text")
         try:
             objective = exact(self.objective)
             p.check(Decimal(0) < objective < Decimal(1), "objective",
@@ -116,8 +143,10 @@ class SLO:
         except ValueError as error:
             p.add("objective", str(error))
             objective = None
-        p.check(self.period in PERIODS, "period",
-                f"{self.period!r} is not one of {', '.join(sorted(PERIODS))}")
+        try:
+            period_seconds(self.period)
+        except ValueError as error:
+            p.add("period", str(error))
         check_labels(self.labels, "labels", p)
         self._check_no_overlap(p, self.labels, "labels")
         if not isinstance(self.sli, SLI_KINDS):
@@ -142,7 +171,10 @@ class SLO:
             p.add("alerting.no_data_for", str(error))
         p.check(a.no_data_severity in ("", *TIERS), "alerting.no_data_severity",
                 f"{a.no_data_severity!r} must be 'page' or 'ticket'")
-        period = PERIODS.get(self.period)
+        try:
+            period: int | None = period_seconds(self.period)
+        except ValueError:
+            period = None
         budget = (1 - objective) if objective is not None and Decimal(0) < objective < Decimal(1) else None
         for tier_name in TIERS:
             tier = a.tier(tier_name)
@@ -155,6 +187,8 @@ class SLO:
             if not tier.enabled:
                 p.check(tier.disabled_reason.strip() != "", f"{where}.disabled_reason",
                         "a disabled tier needs a stated reason")
+                if tier.waiver is not None:
+                    _check_waiver(tier.waiver, f"{where}.waiver", p)
                 continue
             for index, window in enumerate(tier.windows):
                 self._validate_window(p, f"{where}.windows[{index}]", window, period, objective)
@@ -182,8 +216,9 @@ class SLO:
         if "long" in seconds and "short" in seconds:
             p.check(seconds["short"] < seconds["long"], f"{where}.short",
                     "the short window must be shorter than the long one")
-            p.check(seconds["short"] >= c.BASE_WINDOW_SECONDS, f"{where}.short",
-                    "windows shorter than the 5m staging base are not supported")
+            base = base_window(period) if period is not None else c.BASE_WINDOW_SECONDS
+            p.check(seconds["short"] >= base, f"{where}.short",
+                    f"windows shorter than the {format_duration(base)} staging base are not supported")
             if period is not None:
                 p.check(seconds["long"] <= period, f"{where}.long",
                         f"{window.long} is longer than the SLO period {self.period}")
@@ -205,7 +240,12 @@ class SLO:
 
     @property
     def period_seconds(self) -> int:
-        return PERIODS[self.period]
+        return period_seconds(self.period)
+
+    @property
+    def base_window_seconds(self) -> int:
+        """The staging base: 5m, shorter only for a compressed (test) period."""
+        return base_window(self.period_seconds)
 
     def pairs(self, tier: str) -> tuple[WindowPair, ...]:
         t = self.alerting.tier(tier)
@@ -235,6 +275,9 @@ class SLO:
             "alerting": {
                 "min_events": a.min_events, "no_data_for": a.no_data_for, "no_data_severity": self.no_data_severity,
                 **{t: {"enabled": a.tier(t).enabled, "disabled_reason": a.tier(t).disabled_reason,
+                       "waiver": (None if a.tier(t).waiver is None else
+                                  [a.tier(t).waiver.reason, a.tier(t).waiver.expires,  # type: ignore[union-attr]
+                                   a.tier(t).waiver.approved_by]),  # type: ignore[union-attr]
                        "labels": dict(a.tier(t).labels),
                        "windows": [[w.long, w.short, str(w.factor), w.for_] for w in a.tier(t).windows]}
                    for t in TIERS},

@@ -6,6 +6,11 @@ over 1d (short 2h) and 1x over 3d (short 6h). Each pair spends a fixed share
 of the budget before it fires: factor x long window / period (2%, 5%, 10%,
 10%). For 28d and 7d periods the windows (and `for` durations) are scaled by
 period/30d and the factors kept, so every pair still spends the same share.
+
+A period shorter than 7d is a compressed period, for end-to-end tests that
+watch alerts fire in real time: the windows and `for` durations scale the same
+way but to whole seconds, and the staging base (5m for 7d and longer) shrinks
+with the period (5m x period/7d), so the SLO keeps the shape of a 7d one.
 """
 from __future__ import annotations
 
@@ -14,12 +19,38 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .conventions import BASE_WINDOW_SECONDS
-from .durations import format_duration
+from .durations import format_duration, parse_duration
 
 DAY = 86400
 REFERENCE_PERIOD = 30 * DAY
 PERIODS = {"30d": 30 * DAY, "28d": 28 * DAY, "7d": 7 * DAY}
 TIERS = ("page", "ticket")
+SHORTEST_PERIOD = PERIODS["7d"]  # shorter ones are compressed (tests)
+MIN_BASE_WINDOW_SECONDS = 5  # a compressed period's base must hold a few samples at a 1s scrape
+
+
+def base_window(period: int) -> int:
+    """Seconds of the staging base: 5m, or for a compressed period 5m x period/7d (whole seconds)."""
+    if period >= SHORTEST_PERIOD:
+        return BASE_WINDOW_SECONDS
+    return max(1, round(Fraction(BASE_WINDOW_SECONDS) * period / SHORTEST_PERIOD))
+
+
+def period_seconds(text: str) -> int:
+    """Seconds of a period: 30d, 28d, 7d, or a compressed period shorter than 7d; ValueError otherwise."""
+    if text in PERIODS:
+        return PERIODS[text]
+    message = f"{text!r} is not one of {', '.join(sorted(PERIODS))} (or a compressed test period under 7d)"
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise ValueError(message) from None
+    if seconds >= SHORTEST_PERIOD:
+        raise ValueError(message)
+    if base_window(seconds) < MIN_BASE_WINDOW_SECONDS:
+        raise ValueError(f"{text!r} is too short: its staging base would be {base_window(seconds)}s, "
+                         f"under {MIN_BASE_WINDOW_SECONDS}s")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -57,6 +88,8 @@ WORKBOOK_30D = (
 
 def _scale_to_minutes(seconds: int, period: int) -> int:
     scaled = Fraction(seconds) * period / REFERENCE_PERIOD
+    if period < SHORTEST_PERIOD:  # compressed: whole seconds
+        return max(1, round(scaled))
     return max(60, round(scaled / 60) * 60)
 
 
@@ -70,7 +103,7 @@ def default_pairs(period: int, tier: str) -> tuple[WindowPair, ...]:
             tier=tier,
             long=_scale_to_minutes(pair.long, period),
             # A short window below the staging base would read one 5m sample.
-            short=max(BASE_WINDOW_SECONDS, _scale_to_minutes(pair.short, period)),
+            short=max(base_window(period), _scale_to_minutes(pair.short, period)),
             factor=pair.factor,
             for_=_scale_to_minutes(pair.for_, period),
         ))

@@ -15,7 +15,10 @@ SLOS = [
         ),
         objective=0.999,
         sli=PolicyDecisionHealth(),
-        runbook="https://runbooks.kfm.example/slo/policy-decision-health",
+        runbook=(
+            "- `error` decisions mean the policy engine could not decide, and the API denies by default: check the policy engine's health and the policy bundle version loaded.\n"
+            "- A spike right after a bundle rollout: roll the bundle back (git revert of the bundle pin) and reconcile.\n"
+        ),
     ),
     SLO(
         name="governed-api-availability",
@@ -29,7 +32,10 @@ SLOS = [
             group_by=(c.DECISION_CLASS,),
             examples={"bad": {c.HTTP_STATUS: "503"}, "good": {c.HTTP_STATUS: "200"}},
         ),
-        runbook="https://runbooks.kfm.example/slo/governed-api-availability",
+        runbook=(
+            "- Split the 5xx by route on the Governed API dashboard; a single route points at its backing store, all routes at the API itself or the policy engine.\n"
+            "- Denials (403) are not errors here; do not silence policy to recover availability.\n"
+        ),
     ),
     SLO(
         name="governed-api-latency",
@@ -38,6 +44,8 @@ SLOS = [
         description="Governed API requests are answered within 300ms, per decision class.",
         objective=0.99,
         sli=Latency(histogram=c.HTTP_SERVER_DURATION, threshold_seconds=0.3, group_by=(c.DECISION_CLASS,)),
-        runbook="https://runbooks.kfm.example/slo/governed-api-latency",
+        runbook=(
+            "- Split latency by route and decision class: slow denials point at the policy engine, slow allows at the data stores behind the route.\n"
+        ),
     ),
 ]

@@ -15,6 +15,9 @@ SLOS = [
         ),
         # Runs are few: do not page on two failures in an hour.
         alerting=Alerting(min_events=10),
-        runbook="https://runbooks.kfm.example/slo/pipeline-run-success",
+        runbook=(
+            "- Open the failing runs by dataset and stage; the run_id on the pipeline runner's spans and logs leads to the run's log.\n"
+            "- Failures in the validate stage are usually upstream schema changes: quarantine holds the data; nothing reached processed.\n"
+        ),
     ),
 ]

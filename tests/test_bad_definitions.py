@@ -11,7 +11,7 @@ from generator.writer import read_tree
 
 GOOD = dict(
     name='"broken-example"', service='"example"', owner='"example-team"', description='"An example."',
-    objective="0.99", runbook='"https://runbooks.kfm.example/x"',
+    objective="0.99", runbook='"- first step"',
     sli="EventsRatio(total=\"kfm_focus_answers_total\", bad='kfm_focus_answers_total{outcome=\"error\"}')",
 )
 
@@ -46,7 +46,10 @@ CASES = {
     "invalid regex in selector": (slo_file(sli="EventsRatio(total=\"kfm_focus_answers_total\", bad='kfm_focus_answers_total{outcome=~\"(\"}')"),
                                   "sli.bad"),
     "missing owner": (slo_file(owner='""'), "owner"),
-    "missing runbook": (slo_file(runbook='""'), "runbook"),
+    "runbook not text": (slo_file(runbook='42'), "runbook"),
+    "waiver expiry not a date": (slo_file(alerting='Alerting(page=Tier.disabled("quiet", waiver=Waiver('
+                                 'reason="r", expires="31/05/2027", approved_by="x")))'),
+                                 "alerting.page.waiver.expires"),
     "freshness max age of zero": (slo_file(sli='Freshness(datasets=(DatasetMaxAge("roads", "0s"),))'),
                                   "sli.datasets[0].max_age"),
     "latency threshold off the buckets": (slo_file(sli='Latency(histogram="kfm_evidence_resolution_duration_seconds", threshold_seconds=0.4)'),

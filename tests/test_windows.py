@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from generator.windows import DAY, PERIODS, budget_as_time, default_pairs
+from generator.windows import DAY, PERIODS, base_window, budget_as_time, default_pairs, period_seconds
 
 
 def test_workbook_pairs_for_30_days():
@@ -37,3 +37,25 @@ def test_threshold_and_budget_time():
     assert pair.threshold(Decimal("0.001")) == Decimal("0.0144")
     assert budget_as_time(Decimal("0.005"), PERIODS["30d"]) == 3 * 3600 + 36 * 60   # 3h36m
     assert budget_as_time(Decimal("0.001"), PERIODS["30d"]) == 43 * 60 + 12         # 43m12s
+
+
+def test_periods_of_a_week_or_more_keep_the_5m_base():
+    for seconds in PERIODS.values():
+        assert base_window(seconds) == 300
+
+
+def test_a_compressed_period_scales_windows_for_and_base_to_whole_seconds():
+    period = period_seconds("6h")  # 30d / 120
+    pairs = default_pairs(period, "page") + default_pairs(period, "ticket")
+    assert base_window(period) == 11  # 5m x 6h / 7d
+    assert [(p.long, p.short, p.for_) for p in pairs] == [(30, 11, 1), (180, 15, 8), (720, 60, 30), (2160, 180, 90)]
+    for ref, pair in zip(default_pairs(PERIODS["30d"], "page") + default_pairs(PERIODS["30d"], "ticket"), pairs):
+        assert pair.factor == ref.factor
+        assert pair.long * 120 == ref.long  # the same budget share
+        assert base_window(period) <= pair.short < pair.long <= period
+
+
+@pytest.mark.parametrize("text", ["14d", "1y", "2h", "0h", "6 h"])
+def test_periods_that_are_neither_standard_nor_compressed_are_refused(text):
+    with pytest.raises(ValueError):
+        period_seconds(text)

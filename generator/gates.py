@@ -1,0 +1,224 @@
+"""Policy gates: may this rendered output ship? Fail-closed.
+
+Each gate reads the definitions and the rendered files and returns the
+problems it found. A gate that raises, or finds nothing to check, fails: a
+gate that cannot be evaluated must block, like the platform's promotion gates.
+Gates are not part of the render (one of them depends on today's date); `make
+test` runs them on out/, and the review summary reports them.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+import yaml
+
+from . import conventions as c
+from .catalog import Catalog
+
+SEVERITIES = ("page", "ticket")
+REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
+DASHBOARD_URL = re.compile(r"^/d/(?P<uid>[A-Za-z0-9_-]{1,40})(\?viewPanel=(?P<panel>\d+))?$")
+WAIVER_WARNING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class GateResult:
+    name: str
+    passed: bool
+    checked: str                 # what the gate looked at, e.g. "9 SLOs, 2 invariants"
+    problems: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # passing, but worth a reviewer's eye (a waiver about to expire)
+
+
+@dataclass
+class Findings:
+    checked: dict[str, int]
+    problems: list[str]
+    notes: list[str]
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.checked[what] = self.checked.get(what, 0) + n
+
+
+def _where(catalog: Catalog, defined_in: str, kind: str, name: str, field: str) -> str:
+    return f"{catalog.relative(defined_in)}: {kind} {name}: {field}"
+
+
+# --- the gates ----------------------------------------------------------------
+
+def owner_and_runbook(catalog: Catalog, files: dict[str, str], today: date, f: Findings) -> None:
+    """Every SLO and invariant has an owner that is a defined team, hand-written first steps,
+    and a generated runbook for each of its alerts."""
+    owners = [("SLO", s.name, s.defined_in, s.owner, s.runbook) for s in catalog.slos]
+    owners += [("invariant", i.name, i.defined_in, i.owner, i.runbook) for i in catalog.invariants]
+    for kind, name, defined_in, owner, notes in owners:
+        f.count(f"{kind}s")
+        if catalog.team(owner) is None:
+            known = ", ".join(t.name for t in catalog.teams) or "none defined"
+            f.problems.append(f"{_where(catalog, defined_in, kind, name, 'owner')}: {owner!r} is not a team "
+                              f"of alerts/teams.py (known: {known})")
+        if not notes.strip():
+            f.problems.append(f"{_where(catalog, defined_in, kind, name, 'runbook')}: no hand-written first "
+                              f"steps for the on-call engineer")
+    for alert in _alerts(files):
+        if c.runbook_file(alert["alert"]) not in files:
+            f.problems.append(f"{alert['_file']}: alert {alert['alert']}: no generated runbook "
+                              f"{c.runbook_file(alert['alert'])}")
+
+
+def alert_annotations(catalog: Catalog, files: dict[str, str], today: date, f: Findings) -> None:
+    """Every alert has a severity, a summary, a description, a runbook_url to its generated
+    runbook and a dashboard link that resolves to a rendered dashboard (and panel)."""
+    boards = _dashboards(files)
+    for alert in _alerts(files):
+        f.count("alerts")
+        where = f"{alert['_file']}: alert {alert['alert']}"
+        labels, annotations = alert.get("labels") or {}, alert.get("annotations") or {}
+        if labels.get(c.SEVERITY_LABEL) not in SEVERITIES:
+            f.problems.append(f"{where}: labels.severity: {labels.get(c.SEVERITY_LABEL)!r} is not page or ticket")
+        for key in REQUIRED_ANNOTATIONS:
+            if not str(annotations.get(key, "")).strip():
+                f.problems.append(f"{where}: annotations.{key}: missing")
+        runbook = annotations.get("runbook_url", "")
+        if runbook and runbook != c.runbook_url(alert["alert"]):
+            f.problems.append(f"{where}: annotations.runbook_url: {runbook} is not its generated runbook "
+                              f"{c.runbook_url(alert['alert'])}")
+        link = annotations.get("dashboard_url", "")
+        if link:
+            match = DASHBOARD_URL.match(link)
+            if match is None or match["uid"] not in boards:
+                f.problems.append(f"{where}: annotations.dashboard_url: {link} does not resolve to a rendered "
+                                  f"dashboard")
+            elif match["panel"] and int(match["panel"]) not in boards[match["uid"]]:
+                f.problems.append(f"{where}: annotations.dashboard_url: {link}: dashboard {match['uid']} has no "
+                                  f"panel {match['panel']}")
+
+
+SECRET_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+    ("private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("AWS access key", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
+    ("bearer token", re.compile(r"\b[Bb]earer\s+(?!\$\{env:)[A-Za-z0-9._~+/-]{16,}=*")),
+    ("URL with credentials", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@\"'${}]+:(?!\$\{env:)[^\s/@\"']+@")),
+    ("credential value", re.compile(
+        r"(?i)[\"']?\b(password|passwd|secret|client_secret|api[_-]?key|access[_-]?key|auth[_-]?token|"
+        r"bearer_token|token)\b[\"']?\s*[:=]\s*[\"']?(?!\$\{env:)(?![\"']?\s*$)([^\s\"',}{]{4,})")),
+)
+
+
+def no_literal_secrets(catalog: Catalog, files: dict[str, str], today: date, f: Findings) -> None:
+    """No key, token, password or URL with credentials anywhere in out/: credentials are
+    ${env:...} references resolved where the output runs."""
+    for path, body in files.items():
+        f.count("files")
+        for number, line in enumerate(body.splitlines(), 1):
+            for kind, pattern in SECRET_PATTERNS:
+                match = pattern.search(line)
+                if match:
+                    shown = match.group(0)[:6] + "..."  # never echo the secret itself
+                    f.problems.append(f"out/{path}:{number}: {kind} ({shown}): use a ${{env:...}} reference")
+
+
+def page_tier_waiver(catalog: Catalog, files: dict[str, str], today: date, f: Findings) -> None:
+    """Where an environment pages (prod), an SLO may disable its page tier only with a waiver
+    that states a reason and an expiry date that has not passed."""
+    if catalog.telemetry is None or not catalog.telemetry.environments:
+        raise LookupError("no environments are defined (telemetry/): cannot tell which environments page")
+    paging = [e.name for e in catalog.telemetry.environments if e.pages]
+    for slo in catalog.slos:
+        f.count("SLOs")
+        tier = slo.alerting.page
+        if tier.enabled or not paging:
+            continue
+        where = _where(catalog, slo.defined_in, "SLO", slo.name, "alerting.page.waiver")
+        envs = ", ".join(paging)
+        waiver = tier.waiver
+        if waiver is None:
+            f.problems.append(f"{where}: the page tier is disabled in {envs} without a waiver "
+                              f"(Waiver(reason=..., expires='YYYY-MM-DD', approved_by=...))")
+            continue
+        if not waiver.reason.strip():
+            f.problems.append(f"{where}: the waiver states no reason")
+        expires = date.fromisoformat(waiver.expires)
+        if expires < today:
+            f.problems.append(f"{where}: the waiver expired on {waiver.expires} (today is {today.isoformat()}): "
+                              f"renew it with a reason, or enable the page tier")
+        elif (expires - today).days <= WAIVER_WARNING_DAYS:
+            f.notes.append(f"{where}: the waiver expires on {waiver.expires}, in {(expires - today).days} days")
+        else:
+            f.notes.append(f"{catalog.relative(slo.defined_in)}: SLO {slo.name}: page tier waived in {envs} "
+                           f"until {waiver.expires} ({waiver.approved_by})")
+
+
+GATES: tuple[tuple[str, Callable[[Catalog, dict[str, str], date, Findings], None]], ...] = (
+    ("owner-and-runbook", owner_and_runbook),
+    ("alert-annotations", alert_annotations),
+    ("no-literal-secrets", no_literal_secrets),
+    ("page-tier-waiver", page_tier_waiver),
+)
+
+
+def run_gates(catalog: Catalog, files: dict[str, str], today: date) -> list[GateResult]:
+    results = []
+    for name, gate in GATES:
+        found = Findings({}, [], [])
+        try:
+            gate(catalog, files, today, found)
+            if not found.checked:
+                found.problems.append("found nothing to check: the gate cannot be evaluated")
+        except Exception as error:  # fail-closed: a gate that cannot run blocks
+            found.problems.append(f"could not be evaluated: {type(error).__name__}: {error}")
+        checked = ", ".join(f"{n} {what}" for what, n in sorted(found.checked.items()))
+        results.append(GateResult(name, not found.problems, checked, tuple(found.problems), tuple(found.notes)))
+    return results
+
+
+def report(results: list[GateResult]) -> str:
+    lines = []
+    for result in results:
+        lines.append(f"{'PASS' if result.passed else 'FAIL'} {result.name} ({result.checked or 'nothing checked'})")
+        lines.extend(f"  {problem}" for problem in result.problems)
+        lines.extend(f"  note: {note}" for note in result.notes)
+    return "\n".join(lines) + "\n"
+
+
+# --- reading the rendered output ------------------------------------------------
+
+def _alerts(files: dict[str, str]) -> list[dict]:
+    alerts = []
+    rule_files = sorted(p for p in files if p.startswith("prometheus/rules/") and p.endswith(".yaml"))
+    if not rule_files:
+        raise LookupError("no rendered rule files under prometheus/rules/")
+    for path in rule_files:
+        document = yaml.safe_load(files[path])
+        for group in document["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule:
+                    alerts.append({**rule, "_file": f"out/{path}"})
+    return alerts
+
+
+def _dashboards(files: dict[str, str]) -> dict[str, set[int]]:
+    boards = {}
+    for path in sorted(p for p in files if p.startswith("grafana/dashboards/") and p.endswith(".json")):
+        board = json.loads(files[path])
+        boards[board["uid"]] = {p["id"] for p in _panels(board)}
+    if not boards:
+        raise LookupError("no rendered dashboards under grafana/dashboards/")
+    return boards
+
+
+def _panels(container: dict) -> list[dict]:
+    found = []
+    for panel in container.get("panels", []):
+        found.append(panel)
+        found.extend(_panels(panel))
+    return found

@@ -1,0 +1,279 @@
+"""The PR review summary: what a change does to SLOs, budgets, alerts,
+dashboards and the collector, read from two rendered trees (base and change).
+
+Both trees are rendered by their own generator, so a change to the generator
+shows up as well as a change to the definitions. Everything is compared on the
+rendered output, sorted, so the summary is deterministic.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import yaml
+
+from . import conventions as c
+from . import jsonpatch
+from .durations import format_duration, parse_duration
+from .gates import GateResult
+from .numbers import percent
+
+THRESHOLD = re.compile(r">\s*([0-9][0-9.e+-]*)")
+MAX_CONFIG_CHANGES = 25
+
+
+@dataclass(frozen=True)
+class SLOFacts:
+    objective: Decimal
+    period: str
+
+    @property
+    def budget_seconds(self) -> int:
+        return int(((1 - self.objective) * parse_duration(self.period)).to_integral_value())
+
+
+def _rule_documents(files: dict[str, str]) -> dict[str, dict]:
+    return {p: yaml.safe_load(t) for p, t in sorted(files.items())
+            if p.startswith("prometheus/rules/") and p.endswith(".rules.yaml")}
+
+
+def slos(files: dict[str, str]) -> dict[str, SLOFacts]:
+    found = {}
+    for document in _rule_documents(files).values():
+        for group in document.get("groups", []):
+            for rule in group["rules"]:
+                if rule.get("record") == c.OBJECTIVE:
+                    value = re.search(r"vector\(([0-9.e-]+)\)", rule["expr"])
+                    labels = rule.get("labels", {})
+                    if value and c.SLO_LABEL in labels:
+                        found[labels[c.SLO_LABEL]] = SLOFacts(Decimal(value.group(1)),
+                                                              str(labels.get(c.PERIOD_LABEL, "30d")))
+    return found
+
+
+def alerts(files: dict[str, str]) -> dict[tuple[str, str], dict[str, str]]:
+    """(alert, tier) -> the facts a reviewer compares."""
+    found = {}
+    for document in _rule_documents(files).values():
+        for group in document.get("groups", []):
+            for rule in group["rules"]:
+                if "alert" not in rule:
+                    continue
+                labels = rule.get("labels", {})
+                threshold = THRESHOLD.search(rule["expr"])
+                found[(rule["alert"], labels.get(c.TIER_LABEL, ""))] = {
+                    "severity": str(labels.get(c.SEVERITY_LABEL, "")),
+                    "threshold": threshold.group(1) if threshold else "",
+                    "burn rate": str(labels.get(c.BURN_RATE_LABEL, "")),
+                    "for": str(rule.get("for", "0s")),
+                    "windows": (f"{labels[c.LONG_WINDOW_LABEL]}/{labels[c.SHORT_WINDOW_LABEL]}"
+                                if c.LONG_WINDOW_LABEL in labels else ""),
+                    "expr": rule["expr"],
+                    "annotations": json.dumps(rule.get("annotations", {}), sort_keys=True),
+                    "labels": json.dumps(labels, sort_keys=True),
+                }
+    return found
+
+
+def dashboards(files: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
+    found = {}
+    for path, text in sorted(files.items()):
+        if path.startswith("grafana/dashboards/") and path.endswith(".json"):
+            board = json.loads(text)
+            titles = [p.get("title", "") for p in _panels(board) if p.get("type") != "row"]
+            found[board["uid"]] = (board.get("title", ""), titles)
+    return found
+
+
+def _panels(container: dict) -> list[dict]:
+    out = []
+    for panel in container.get("panels", []):
+        out.append(panel)
+        out.extend(_panels(panel))
+    return out
+
+
+def collector_configs(files: dict[str, str]) -> dict[str, dict]:
+    found = {}
+    for path, text in sorted(files.items()):
+        match = re.fullmatch(r"otel/([^/]+)/collector\.yaml", path)
+        if match:
+            found[match.group(1)] = yaml.safe_load(text)
+    return found
+
+
+# --- the summary ------------------------------------------------------------------
+
+def per_period(period: str) -> str:
+    match = re.fullmatch(r"(\d+)d", period)
+    return f"per {match.group(1)} days" if match else f"per {period}"
+
+
+def _budget(facts: SLOFacts) -> str:
+    return f"{format_duration(facts.budget_seconds)} {per_period(facts.period)}"
+
+
+def _slo_section(old: dict[str, SLOFacts], new: dict[str, SLOFacts]) -> list[str]:
+    rows = []
+    for name in sorted(set(old) | set(new)):
+        a, b = old.get(name), new.get(name)
+        if a == b:
+            continue
+        if a is None:
+            assert b is not None
+            rows.append(f"| `{name}` | added | {percent(b.objective)} | {b.period} | {_budget(b)} |")
+        elif b is None:
+            rows.append(f"| `{name}` | removed | {percent(a.objective)} | {a.period} | {_budget(a)} |")
+        else:
+            objective = (percent(b.objective) if a.objective == b.objective
+                         else f"{percent(a.objective)} → {percent(b.objective)}")
+            period = b.period if a.period == b.period else f"{a.period} → {b.period}"
+            budget = (f"{format_duration(a.budget_seconds)} {per_period(a.period)} → "
+                      f"{format_duration(b.budget_seconds)} {per_period(b.period)}")
+            if a.period == b.period:
+                budget = (f"{format_duration(a.budget_seconds)} → {format_duration(b.budget_seconds)} "
+                          f"{per_period(b.period)}")
+            rows.append(f"| `{name}` | changed | {objective} | {period} | {budget} |")
+    if not rows:
+        return ["### SLOs", "", f"No SLO added, removed or changed ({len(new)} SLOs).", ""]
+    return ["### SLOs", "", "| SLO | change | objective | period | error budget (total outage) |",
+            "|---|---|---|---|---|", *rows, ""]
+
+
+def _alert_name(key: tuple[str, str]) -> str:
+    return f"`{key[0]}`" + (f" `{key[1]}`" if key[1] else "")
+
+
+def _alert_section(old: dict, new: dict) -> list[str]:
+    added = sorted(set(new) - set(old))
+    removed = sorted(set(old) - set(new))
+    changed = []
+    for key in sorted(set(old) & set(new)):
+        diffs = [f"{field} {old[key][field] or '-'} → {new[key][field] or '-'}"
+                 for field in ("severity", "threshold", "burn rate", "windows", "for")
+                 if old[key][field] != new[key][field]]
+        if not diffs and old[key]["expr"] != new[key]["expr"]:
+            diffs = ["expression changed"]
+        for part in ("labels", "annotations"):
+            before, after = json.loads(old[key][part]), json.loads(new[key][part])
+            keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)
+                          and (part != "labels" or k not in (c.SEVERITY_LABEL, c.BURN_RATE_LABEL)))
+            if keys:
+                diffs.append(f"{part} {', '.join(keys)} changed")
+        if diffs:
+            changed.append(f"| {_alert_name(key)} | {'; '.join(diffs)} |")
+    lines = ["### Alerts", ""]
+    if not (added or removed or changed):
+        return lines + [f"No alert added, removed or changed ({len(new)} alert rules).", ""]
+    for title, keys, facts in (("Added", added, new), ("Removed", removed, old)):
+        if keys:
+            lines.append(f"{title} ({len(keys)}):")
+            lines += [f"- {_alert_name(k)}: {facts[k]['severity']}"
+                      + (f", {facts[k]['burn rate']}x over {facts[k]['windows']}" if facts[k]["windows"] else "")
+                      for k in keys]
+            lines.append("")
+    if changed:
+        lines += [f"Changed ({len(changed)}):", "", "| alert | what changed |", "|---|---|", *changed, ""]
+    return lines
+
+
+def _dashboard_section(old: dict, new: dict) -> list[str]:
+    rows = []
+    for uid in sorted(set(old) | set(new)):
+        if uid not in old:
+            rows.append(f"| `{uid}` | added | {len(new[uid][1])} panels |")
+        elif uid not in new:
+            rows.append(f"| `{uid}` | removed | {len(old[uid][1])} panels |")
+        else:
+            gone = sorted(set(old[uid][1]) - set(new[uid][1]))
+            came = sorted(set(new[uid][1]) - set(old[uid][1]))
+            if gone or came:
+                parts = [f"+ {t}" for t in came] + [f"− {t}" for t in gone]
+                rows.append(f"| `{uid}` | panels | {'; '.join(parts)} |")
+            elif old[uid] != new[uid]:
+                rows.append(f"| `{uid}` | changed | same panels, queries or settings changed |")
+    if not rows:
+        return ["### Dashboards", "", f"No dashboard or panel added or removed ({len(new)} dashboards).", ""]
+    return ["### Dashboards", "", "| dashboard | change | detail |", "|---|---|---|", *rows, ""]
+
+
+def _value(document: object, path: str) -> object:
+    for part in [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]:
+        document = document[int(part)] if isinstance(document, list) else document[part]  # type: ignore[index]
+    return document
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _collector_section(old: dict, new: dict) -> list[str]:
+    lines = ["### Collector", ""]
+    any_change = False
+    for env in sorted(set(old) | set(new)):
+        if env not in old or env not in new:
+            lines.append(f"- `{env}`: {'added' if env in new else 'removed'}")
+            any_change = True
+            continue
+        ops = jsonpatch.diff(old[env], new[env])
+        if not ops:
+            continue
+        any_change = True
+        lines.append(f"- `{env}` ({len(ops)} change{'s' if len(ops) != 1 else ''}):")
+        for op in ops[:MAX_CONFIG_CHANGES]:
+            if op["op"] == "replace":
+                lines.append(f"  - `{op['path']}`: {_short(_value(old[env], op['path']))} → {_short(op['value'])}")
+            elif op["op"] == "add":
+                lines.append(f"  - `{op['path']}` added: {_short(op['value'])}")
+            else:
+                lines.append(f"  - `{op['path']}` removed")
+        if len(ops) > MAX_CONFIG_CHANGES:
+            lines.append(f"  - ... and {len(ops) - MAX_CONFIG_CHANGES} more")
+    if not any_change:
+        lines.append("No collector pipeline or setting changed.")
+    return lines + [""]
+
+
+AREAS = (("runbooks/", "runbooks"), (c.GITOPS_ROOT + "/env/", "overlays"), (c.GITOPS_BASE + "/", "base objects"),
+         ("alertmanager/", "Alertmanager routing"), ("prometheus/tests/", "promtool tests"),
+         ("prometheus/rules/", "rule files"), ("grafana/", "dashboards"), ("otel/", "collector"))
+
+
+def _files_section(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    changed = sorted(p for p in set(old) | set(new) if old.get(p) != new.get(p))
+    added = len(set(new) - set(old))
+    removed = len(set(old) - set(new))
+    counts: dict[str, int] = {}
+    for path in changed:
+        area = next((name for prefix, name in AREAS if path.startswith(prefix)), "other")
+        counts[area] = counts.get(area, 0) + 1
+    summary = ", ".join(f"{n} {area}" for area, n in sorted(counts.items())) or "none"
+    return ["### Generated files", "",
+            f"{len(changed)} files under out/ differ: {added} added, {removed} removed, "
+            f"{len(changed) - added - removed} changed ({summary}).", ""]
+
+
+def _gates_section(results: list[GateResult]) -> list[str]:
+    lines = ["### Policy gates", "", "| gate | result | checked |", "|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r.name} | {'pass' if r.passed else '**FAIL**'} | {r.checked or 'nothing'} |")
+    details = [f"- {r.name}: {p}" for r in results for p in r.problems]
+    details += [f"- note ({r.name}): {n}" for r in results for n in r.notes]
+    return lines + ([""] + details if details else []) + [""]
+
+
+def summary(base_name: str, old: dict[str, str], new: dict[str, str], gates: list[GateResult]) -> str:
+    failing = [r.name for r in gates if not r.passed]
+    verdict = (f"**Policy gates: {len(gates) - len(failing)} of {len(gates)} pass**" if not failing
+               else f"**Policy gates: {', '.join(failing)} FAIL: this change may not ship**")
+    lines = [f"## Observability review: `{base_name}` → this change", "", verdict, ""]
+    lines += _slo_section(slos(old), slos(new))
+    lines += _alert_section(alerts(old), alerts(new))
+    lines += _dashboard_section(dashboards(old), dashboards(new))
+    lines += _collector_section(collector_configs(old), collector_configs(new))
+    lines += _files_section(old, new)
+    lines += _gates_section(gates)
+    return "\n".join(lines).rstrip("\n") + "\n"

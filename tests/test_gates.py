@@ -1,0 +1,151 @@
+"""Policy gates: the committed output passes them, and each one fails, with a
+message naming the file, the definition and the field, on a bad definition.
+A gate that cannot be evaluated fails too."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, copy_project, run_cli
+from generator import conventions as c
+from generator.gates import SECRET_PATTERNS
+from test_bad_definitions import slo_file
+
+TODAY = "2026-11-29"
+
+
+def owned_slo(**overrides: str) -> str:
+    return slo_file(**{"owner": '"evidence"', **overrides})
+
+
+def gates_on(project: Path, today: str = TODAY):
+    rendered = run_cli("render", "--root", str(project), "--out", str(project / "out"))
+    assert rendered.returncode == 0, rendered.stderr
+    return run_cli("gates", "--root", str(project), "--out", str(project / "out"), "--today", today)
+
+
+def broken_project(tmp_path: Path, name: str, text: str) -> Path:
+    project = copy_project(tmp_path / "project")
+    folder = "alerts" if "ALERTS" in text else "slo"
+    (project / folder / name).write_text(text)
+    return project
+
+
+def test_committed_output_passes_every_gate():
+    result = run_cli("gates", "--today", date.today().isoformat())
+    assert result.returncode == 0, result.stdout + result.stderr
+    for gate in ("owner-and-runbook", "alert-annotations", "no-literal-secrets", "page-tier-waiver"):
+        assert f"PASS {gate} (" in result.stdout
+    assert "nothing checked" not in result.stdout
+
+
+CASES = {
+    "owner is not a team": (
+        owned_slo(owner='"ghost-team"'), "owner-and-runbook",
+        "slo/zz_broken.py: SLO broken-example: owner: 'ghost-team' is not a team of alerts/teams.py"),
+    "no first steps": (
+        owned_slo(runbook='""'), "owner-and-runbook",
+        "slo/zz_broken.py: SLO broken-example: runbook: no hand-written first steps"),
+    "dashboard link that resolves nowhere": (
+        textwrap.dedent("""\
+            from generator import Invariant
+            ALERTS = [Invariant(name="BrokenLink", counter="kfm_promotions_total", summary="s", description="d",
+                                owner="data-platform", runbook="- look", dashboard_uid="kfm-no-such-board")]
+            """), "alert-annotations",
+        "out/prometheus/rules/invariants.rules.yaml: alert BrokenLink: annotations.dashboard_url: "
+        "/d/kfm-no-such-board does not resolve to a rendered dashboard"),
+    "credentials in a URL": (
+        owned_slo(runbook='"- reset it at https://admin:hunter22@ledger.kfm.example/reset"'), "no-literal-secrets",
+        "out/runbooks/BrokenExampleErrorBudgetBurnPage.md:"),
+    "a password in a description": (
+        owned_slo(description='"Uses the ledger, password: hunter22x."'), "no-literal-secrets",
+        "credential value (passwo...): use a ${env:...} reference"),
+    "page tier disabled without a waiver": (
+        owned_slo(alerting='Alerting(page=Tier.disabled("too noisy"))'), "page-tier-waiver",
+        "slo/zz_broken.py: SLO broken-example: alerting.page.waiver: the page tier is disabled in prod without "
+        "a waiver"),
+    "waiver without a reason": (
+        owned_slo(alerting='Alerting(page=Tier.disabled("too noisy", waiver=Waiver(reason=" ", '
+                           'expires="2027-01-31", approved_by="lead")))'), "page-tier-waiver",
+        "slo/zz_broken.py: SLO broken-example: alerting.page.waiver: the waiver states no reason"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_gate_fails_on_a_bad_definition(tmp_path, case):
+    text, gate, message = CASES[case]
+    name = "zz_broken.py"
+    result = gates_on(broken_project(tmp_path, name, text))
+    assert result.returncode == 1, result.stdout
+    assert f"FAIL {gate} (" in result.stdout
+    assert message in result.stdout, result.stdout
+    assert f"policy gate(s) failed: {gate}" in result.stderr
+    others = [line for line in result.stdout.splitlines() if line.startswith("FAIL") and gate not in line]
+    assert not others, result.stdout
+
+
+def test_an_expired_waiver_fails_and_a_live_one_passes():
+    expired = run_cli("gates", "--today", "2027-06-01")
+    assert expired.returncode == 1
+    assert ("slo/focus_mode.py: SLO focus-mode-abstentions: alerting.page.waiver: the waiver expired on "
+            "2027-05-31 (today is 2027-06-01)") in expired.stdout
+    last_day = run_cli("gates", "--today", "2027-05-31")
+    assert last_day.returncode == 0, last_day.stdout
+    assert "expires on 2027-05-31, in 0 days" in last_day.stdout
+
+
+def test_a_gate_that_cannot_be_evaluated_fails(tmp_path):
+    project = copy_project(tmp_path / "project")
+    shutil.rmtree(project / "telemetry")
+    result = gates_on(project)
+    assert result.returncode == 1
+    assert ("FAIL page-tier-waiver" in result.stdout and "could not be evaluated: LookupError: no environments "
+            "are defined") in result.stdout
+
+
+def test_gates_on_a_missing_output_fail_rather_than_pass(tmp_path):
+    result = run_cli("gates", "--out", str(tmp_path / "nothing"), "--today", TODAY)
+    assert result.returncode == 1
+    for gate in ("owner-and-runbook", "alert-annotations", "no-literal-secrets"):
+        assert f"FAIL {gate}" in result.stdout
+
+
+def test_a_tampered_alert_without_description_fails(tmp_path):
+    project = copy_project(tmp_path / "project")
+    path = project / "out" / c.rules_file("evidence-resolver-availability")
+    text = path.read_text()
+    assert "      description: " in text
+    path.write_text(text.replace("      description: ", "      descriptio: ", 1))
+    result = run_cli("gates", "--root", str(project), "--out", str(project / "out"), "--today", TODAY)
+    assert result.returncode == 1
+    assert "annotations.description: missing" in result.stdout
+
+
+@pytest.mark.parametrize("line", [
+    "-----BEGIN RSA PRIVATE KEY-----", "aws_key: AKIAABCDEFGHIJKLMNOP", "token: ghp_" + "a" * 36,
+    "Authorization: Bearer abcdefghijklmnopqrstu", "endpoint: https://user:pa55word@loki.kfm.example",
+    '"client_secret": "s3cr3t-value"', "api_key=abcd1234",
+])
+def test_secret_patterns_catch(line):
+    assert any(pattern.search(line) for _, pattern in SECRET_PATTERNS), line
+
+
+@pytest.mark.parametrize("line", [
+    "password: ${env:KFM_LOKI_PASSWORD}", "endpoint: https://${env:KFM_USER}:${env:KFM_PASS}@loki",
+    "Authorization: Bearer ${env:KFM_TOKEN}", "key: http.request.header.authorization",
+    "token:", "- enduser.id", "https://loki.kfm.example:3100/otlp",
+])
+def test_secret_patterns_spare(line):
+    assert not any(pattern.search(line) for _, pattern in SECRET_PATTERNS), line
+
+
+def test_root_has_teams_for_every_owner():
+    """The committed definitions name only defined teams (also what the first gate checks)."""
+    from generator.catalog import load
+    catalog = load(ROOT)
+    owners = {s.owner for s in catalog.slos} | {i.owner for i in catalog.invariants}
+    assert owners <= {t.name for t in catalog.teams}
