@@ -7,6 +7,7 @@ of the same length element by element; anything else is replaced whole.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 
@@ -35,9 +36,7 @@ def diff(old: Any, new: Any, at: list[str | int] | None = None) -> list[dict]:
 
 
 def apply(document: Any, ops: list[dict]) -> Any:
-    """Apply add/remove/replace ops to a copy of document (for tests and checks)."""
-    import copy
-
+    """Apply test/add/remove/replace ops to a copy of document (for tests and checks)."""
     result = copy.deepcopy(document)
     for op in ops:
         parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]

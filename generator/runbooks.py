@@ -154,13 +154,24 @@ def invariant_runbook(inv: Invariant, catalog: Catalog) -> str:
         _first_steps(inv.runbook, ""), _owner_section(inv.owner, catalog)])
 
 
-def render_runbooks(catalog: Catalog) -> dict[str, str]:
-    files: dict[str, str] = {}
+def _inputs(catalog: Catalog, owner: str, definition: dict) -> list:
+    """What a runbook is rendered from, for its definitions hash."""
+    team = catalog.team(owner)
+    envs = [[e.name, e.pages] for e in catalog.telemetry.environments] if catalog.telemetry else []
+    return [definition, team.canonical() if team else None, envs]
+
+
+def render_runbooks(catalog: Catalog) -> dict[str, tuple[str, str, list]]:
+    """{path: (markdown, source file, hash inputs)} for every alert."""
+    files: dict[str, tuple[str, str, list]] = {}
     for slo in catalog.slos:
+        inputs = _inputs(catalog, slo.owner, slo.canonical())
+        source = catalog.relative(slo.defined_in)
         for tier in ("page", "ticket"):
             if slo.pairs(tier):
-                files[c.runbook_file(c.burn_alert(slo.name, tier))] = burn_runbook(slo, tier, catalog)
-        files[c.runbook_file(c.no_data_alert(slo.name))] = no_data_runbook(slo, catalog)
+                files[c.runbook_file(c.burn_alert(slo.name, tier))] = (burn_runbook(slo, tier, catalog), source, inputs)
+        files[c.runbook_file(c.no_data_alert(slo.name))] = (no_data_runbook(slo, catalog), source, inputs)
     for inv in catalog.invariants:
-        files[c.runbook_file(inv.name)] = invariant_runbook(inv, catalog)
+        files[c.runbook_file(inv.name)] = (invariant_runbook(inv, catalog), catalog.relative(inv.defined_in),
+                                           _inputs(catalog, inv.owner, inv.canonical()))
     return files

@@ -1,0 +1,52 @@
+"""Generated runbooks: one per alert, linked from its runbook_url, carrying the SLO's budget, the
+window pairs, the hand-written first steps and the owning team's escalation path."""
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from generator import conventions as c
+from generator.numbers import text as text_of
+
+
+def rendered_alerts(rendered: dict[str, str]) -> list[dict]:
+    return [rule for path, text in rendered.items() if path.startswith("prometheus/rules/")
+            for group in yaml.safe_load(text)["groups"] for rule in group["rules"] if "alert" in rule]
+
+
+def test_every_alert_links_to_its_own_runbook_and_every_runbook_to_an_alert(rendered):
+    alerts = rendered_alerts(rendered)
+    names = {a["alert"] for a in alerts}
+    for alert in alerts:
+        url = alert["annotations"]["runbook_url"]
+        assert url == f"{c.RUNBOOK_BASE_URL}/{alert['alert']}.md"
+        assert c.runbook_file(alert["alert"]) in rendered
+    runbooks = {p for p in rendered if p.startswith("runbooks/")}
+    assert runbooks == {c.runbook_file(n) for n in names}
+
+
+def test_burn_runbook_lists_every_pair_of_its_tier_with_the_budget(rendered, catalog):
+    slo = next(s for s in catalog.slos if s.name == "evidence-resolver-availability")
+    text = rendered[c.runbook_file(c.burn_alert(slo.name, "page"))]
+    assert "| error budget | 0.1%: 43m12s of total outage per 30d |" in text
+    rows = re.findall(r"^\| `(page-[^`]+)` \| ([0-9.]+)x \|", text, flags=re.M)
+    assert rows == [(f"page-{p.long_text}-{p.short_text}", text_of(p.factor)) for p in slo.pairs("page")]
+    assert "| `page-1h-5m` | 14.4x | 1h | 5m | 2m | 2% | 2d2h |" in text
+    assert "?viewPanel=6" in text and "?viewPanel=7" in text
+
+
+def test_hand_written_steps_and_escalation_are_merged(rendered, catalog):
+    for slo in catalog.slos:
+        team = catalog.team(slo.owner)
+        for path, text in rendered.items():
+            if path.startswith("runbooks/") and f"`{slo.name}`" in text.split("## What it means")[0]:
+                first_line = slo.runbook.strip().splitlines()[0]
+                assert first_line in text, path
+                assert team.escalation in text and team.on_call in text, path
+
+
+def test_page_runbooks_say_where_they_page(rendered):
+    text = rendered[c.runbook_file("PolicyAllowWithoutPolicyLabel")]
+    assert "| severity | page (pages in prod; a ticket in dev, stage) |" in text
+    assert "definitions-sha256: " in text.splitlines()[0]
