@@ -158,11 +158,22 @@ def page_tier_waiver(catalog: Catalog, files: dict[str, str], today: date, f: Fi
                            f"until {waiver.expires} ({waiver.approved_by})")
 
 
+def metric_contract(catalog: Catalog, files: dict[str, str], today: date, f: Findings) -> None:
+    """Every query in the rules, dashboards and collector config selects series that the
+    instrumentation helpers (or the collector, or Prometheus itself) expose, with the type and
+    labels it assumes (docs/instrumentation.md)."""
+    from .contract import check_contract
+    from .instrument import contract_exposition
+
+    f.problems.extend(check_contract(files, contract_exposition(), checked=f.checked))
+
+
 GATES: tuple[tuple[str, Callable[[Catalog, dict[str, str], date, Findings], None]], ...] = (
     ("owner-and-runbook", owner_and_runbook),
     ("alert-annotations", alert_annotations),
     ("no-literal-secrets", no_literal_secrets),
     ("page-tier-waiver", page_tier_waiver),
+    ("metric-contract", metric_contract),
 )
 
 

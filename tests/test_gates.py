@@ -38,7 +38,8 @@ def broken_project(tmp_path: Path, name: str, text: str) -> Path:
 def test_committed_output_passes_every_gate():
     result = run_cli("gates", "--today", date.today().isoformat())
     assert result.returncode == 0, result.stdout + result.stderr
-    for gate in ("owner-and-runbook", "alert-annotations", "no-literal-secrets", "page-tier-waiver"):
+    for gate in ("owner-and-runbook", "alert-annotations", "no-literal-secrets", "page-tier-waiver",
+                 "metric-contract"):
         assert f"PASS {gate} (" in result.stdout
     assert "nothing checked" not in result.stdout
 
@@ -64,6 +65,9 @@ CASES = {
     "a password in a description": (
         owned_slo(description='"Uses the ledger, password: hunter22x."'), "no-literal-secrets",
         "credential value (passwo...): use a ${env:...} reference"),
+    "a misspelled metric in an SLI": (
+        owned_slo(sli="EventsRatio(total=\"kfm_focus_answer_total\", bad='kfm_focus_answer_total{outcome=\"error\"}')"),
+        "metric-contract", "out/prometheus/rules/broken-example.rules.yaml: kfm_focus_answer_total"),
     "page tier disabled without a waiver": (
         owned_slo(alerting='Alerting(page=Tier.disabled("too noisy"))'), "page-tier-waiver",
         "slo/zz_broken.py: SLO broken-example: alerting.page.waiver: the page tier is disabled in prod without "

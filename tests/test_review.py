@@ -57,7 +57,7 @@ def test_raising_an_objective_prints_the_budget_as_time_and_the_alerts_it_moves(
     assert "Changed (4):" in summary  # the four window pairs, and nothing else
     assert "No dashboard or panel added or removed" in summary
     assert "No collector pipeline or setting changed." in summary
-    assert "**Policy gates: 4 of 4 pass**" in summary
+    assert "**Policy gates: 5 of 5 pass**" in summary
     # Deterministic: the same change gives the same summary under another hash seed.
     assert diff(repo, seed="4242") == summary
 
