@@ -19,7 +19,7 @@ from .problems import DefinitionError, Problem
 from .slo import SLO
 from .teams import Team
 from .telemetry import Telemetry
-from .windows import TIERS
+from .windows import PERIODS, TIERS
 
 DEFINITION_DIRS = ("slo", "alerts", "dashboards", "telemetry")
 
@@ -113,6 +113,7 @@ def load(root: Path) -> Catalog:
         if added_path:
             sys.path.remove(str(root))
     problems.extend(_duplicates(root, slos, invariants))
+    problems.extend(_compressed_periods(root, slos))
     problems.extend(_duplicate_dashboards(dashboards, slos))
     if len(telemetry) > 1:
         problems.append(Problem(relative_to(root, telemetry[1].defined_in), "TELEMETRY", "type",
@@ -170,6 +171,15 @@ def _describe(error: Exception, path: Path) -> str:
 
 def _relativize(root: Path, problems: list[Problem]) -> list[Problem]:
     return [Problem(relative_to(root, p.file), p.definition, p.field, p.message) for p in problems]
+
+
+def _compressed_periods(root: Path, slos: list[SLO]) -> list[Problem]:
+    """Periods under 7d exist for end-to-end tests (windows compressed with the period); the
+    generated promtool tests tick every minute and mean nothing for them."""
+    return [Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", "period",
+                    f"{slo.period!r} is a compressed test period; definitions use one of "
+                    f"{', '.join(sorted(PERIODS))}")
+            for slo in slos if slo.period not in PERIODS]
 
 
 def _duplicates(root: Path, slos: list[SLO], invariants: list[Invariant]) -> list[Problem]:

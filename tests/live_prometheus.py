@@ -31,6 +31,21 @@ def find_prometheus() -> str:
     return path
 
 
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    """Until Prometheus at url answers /-/ready; its log's tail if it exits first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"prometheus exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("prometheus did not become ready")
+
+
 class LivePrometheus:
     def __init__(self, folder: Path, rule_files: list[Path], targets: list[str], group_interval: str = "5s"):
         self.folder = folder
@@ -63,17 +78,7 @@ class LivePrometheus:
         return f"http://127.0.0.1:{self.port}"
 
     def _wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prometheus exited: {(self.folder / 'prometheus.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("prometheus did not become ready")
+        wait_ready(self.url, self.process, self.folder / "prometheus.log", timeout)
 
     def api(self, path: str, **params: str) -> dict:
         query = urllib.parse.urlencode(params)

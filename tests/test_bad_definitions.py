@@ -35,6 +35,7 @@ CASES = {
     "objective is 0": (slo_file(objective="0"), "objective"),
     "objective above 1": (slo_file(objective="99.9"), "objective"),
     "unknown period": (slo_file(period='"14d"'), "period"),
+    "compressed test period in a definition": (slo_file(period='"6h"'), "period"),
     "window longer than the period": (slo_file(
         period='"7d"',
         alerting='Alerting(page=Tier(windows=(BurnWindow(long="10d", short="1h", factor=2),)))'),
