@@ -114,15 +114,24 @@ def render_with_own_generator(tree: Path, out: Path) -> dict[str, str]:
 
 
 def diff(root: Path, base: str, on: date) -> int:
-    """Render BASE and the working tree into temporary folders; print the review summary."""
-    archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", base], capture_output=True)
+    """Render BASE and the working tree into temporary folders; print the review summary.
+    Exit 1 when a policy gate fails on the change: it may not ship."""
+    try:
+        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", base], capture_output=True)
+    except OSError as error:
+        print(f"error: cannot run git: {error}", file=sys.stderr)
+        return EXIT_BAD_DEFINITIONS
     if archive.returncode != 0:
         print(f"error: cannot read {base!r}: {archive.stderr.decode().strip()}", file=sys.stderr)
         return EXIT_BAD_DEFINITIONS
     with tempfile.TemporaryDirectory(prefix="kfm-diff-") as scratch:
         base_tree = Path(scratch) / "base"
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(base_tree, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(base_tree, filter="data")
+        except (tarfile.TarError, OSError) as error:
+            print(f"error: cannot extract {base!r}: {error}", file=sys.stderr)
+            return EXIT_BAD_DEFINITIONS
         try:
             old = render_with_own_generator(base_tree, Path(scratch) / "base-out")
         except RenderFailed as error:
@@ -133,8 +142,9 @@ def diff(root: Path, base: str, on: date) -> int:
         except RenderFailed as error:
             print(f"error: the working tree does not render:\n{error}", file=sys.stderr)
             return EXIT_BAD_DEFINITIONS
-    print(summary(base, old, new, run_gates(load(root), new, on)), end="")
-    return 0
+    results = run_gates(load(root), new, on)
+    print(summary(base, old, new, results), end="")
+    return 0 if all(r.passed for r in results) else EXIT_DRIFT
 
 
 GENERATED_MARKER = "README.md"

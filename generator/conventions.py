@@ -277,6 +277,11 @@ COLLECTOR_BUILDER_MANIFEST = "otel/builder-config.yaml"
 RUNBOOK_BASE_URL = "https://git.kfm.example/kfm/observability/-/blob/main/out/runbooks"
 
 
+# Where Grafana serves the dashboards; runbooks are read on the git host, so
+# their dashboard links are absolute (alerts' dashboard_url stays relative).
+GRAFANA_BASE_URL = "https://grafana.kfm.example"
+
+
 def runbook_file(alert: str) -> str:
     return f"runbooks/{alert}.md"
 

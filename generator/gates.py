@@ -98,19 +98,34 @@ def alert_annotations(catalog: Catalog, files: dict[str, str], today: date, f: F
                                   f"panel {match['panel']}")
 
 
+# A credential's key: alone or as the end of a longer key (db_password, KFM_API_TOKEN,
+# aws_secret_access_key). `\b` would not do: it treats '_' as part of a word.
+_KEY = (r"(?<![A-Za-z0-9])[\w-]*(password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
+        r"(?![A-Za-z0-9])")
+_NOT_A_REFERENCE = r"(?!\$\{env:)"
+_PLACEHOLDER = r"(?!(true|false|null|none|yes|no|~)\b)"
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
     ("AWS access key", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b")),
+    ("GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,})")),
     ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
     ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
     ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
-    ("bearer token", re.compile(r"\b[Bb]earer\s+(?!\$\{env:)[A-Za-z0-9._~+/-]{16,}=*")),
-    ("URL with credentials", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@\"'${}]+:(?!\$\{env:)[^\s/@\"']+@")),
+    ("authorization header", re.compile(
+        r"(?i)(authorization|bearer)[\"']?\s*[:=]?\s*[\"']?(basic|bearer|token)?\s+" + _NOT_A_REFERENCE
+        + r"(?=[A-Za-z0-9._~+/=-]*[0-9])[A-Za-z0-9._~+/-]{12,}=*")),
+    ("URL with credentials", re.compile(
+        r"\b[a-z][a-z0-9+.-]*://([^\s/:@\"'${}]*|\$\{env:[^}]*\}):" + _NOT_A_REFERENCE + r"[^\s/@\"']+@")),
+    # A key at the start of a line (YAML, JSON, KEY=value) with a literal value.
     ("credential value", re.compile(
-        r"(?i)[\"']?\b(password|passwd|secret|client_secret|api[_-]?key|access[_-]?key|auth[_-]?token|"
-        r"bearer_token|token)\b[\"']?\s*[:=]\s*[\"']?(?!\$\{env:)(?![\"']?\s*$)([^\s\"',}{]{4,})")),
+        r"(?i)^\s*(-\s*)?[\"']?" + _KEY + r"[\"']?\s*[:=]\s*[\"']?" + _NOT_A_REFERENCE + _PLACEHOLDER
+        + r"[^\s\"',}{]{4,}")),
+    # The same inside prose (a description, a runbook note): only values that look generated
+    # (a digit or a symbol), so "check the token: rotate it weekly" passes.
+    ("credential value", re.compile(
+        r"(?i)" + _KEY + r"[\"']?\s*[:=]\s*[\"']?" + _NOT_A_REFERENCE
+        + r"(?=[^\s\"',}{]*[0-9!#%^&*+/=])[^\s\"',}{]{6,}")),
 )
 
 
@@ -204,13 +219,16 @@ def report(results: list[GateResult]) -> str:
 # --- reading the rendered output ------------------------------------------------
 
 def _alerts(files: dict[str, str]) -> list[dict]:
+    """Alerts of the plain rule files and of the PrometheusRule objects the GitOps controller syncs."""
     alerts = []
     rule_files = sorted(p for p in files if p.startswith("prometheus/rules/") and p.endswith(".yaml"))
     if not rule_files:
         raise LookupError("no rendered rule files under prometheus/rules/")
-    for path in rule_files:
+    objects = sorted(p for p in files if p.startswith(c.GITOPS_BASE + "/prometheusrules/"))
+    for path in rule_files + objects:
         document = yaml.safe_load(files[path])
-        for group in document["groups"]:
+        groups = document["spec"]["groups"] if path in objects else document["groups"]
+        for group in groups:
             for rule in group["rules"]:
                 if "alert" in rule:
                     alerts.append({**rule, "_file": f"out/{path}"})

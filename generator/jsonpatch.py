@@ -20,7 +20,7 @@ def diff(old: Any, new: Any, at: list[str | int] | None = None) -> list[dict]:
     at = at or []
     if isinstance(old, dict) and isinstance(new, dict):
         ops: list[dict] = []
-        for key in sorted(set(old) | set(new)):
+        for key in sorted(set(old) | set(new), key=lambda k: (type(k).__name__, str(k))):
             if key not in new:
                 ops.append({"op": "remove", "path": pointer(at + [key])})
             elif key not in old:
@@ -49,7 +49,7 @@ def apply(document: Any, ops: list[dict]) -> Any:
         last: Any = int(parts[-1]) if isinstance(parent, list) else parts[-1]
         if op["op"] == "test":
             here = parent[last]
-            if here != op["value"]:
+            if here != op["value"] or type(here) is not type(op["value"]):
                 raise ValueError(f"test failed at {op['path']}: {here!r} != {op['value']!r}")
         elif op["op"] == "remove":
             del parent[last]

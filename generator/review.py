@@ -77,13 +77,23 @@ def alerts(files: dict[str, str]) -> dict[tuple[str, str], dict[str, str]]:
     return found
 
 
-def dashboards(files: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
+def dashboards(files: dict[str, str]) -> dict[str, dict[str, str]]:
+    """uid -> {panel title (numbered if repeated): canonical JSON of the panel}."""
     found = {}
     for path, text in sorted(files.items()):
         if path.startswith("grafana/dashboards/") and path.endswith(".json"):
             board = json.loads(text)
-            titles = [p.get("title", "") for p in _panels(board) if p.get("type") != "row"]
-            found[board["uid"]] = (board.get("title", ""), titles)
+            panels: dict[str, str] = {}
+            for panel in _panels(board):
+                if panel.get("type") == "row":
+                    continue
+                body = {k: v for k, v in panel.items() if k not in ("gridPos", "id", "panels")}
+                title, n = panel.get("title", ""), 2
+                key = title
+                while key in panels:
+                    key, n = f"{title} ({n})", n + 1
+                panels[key] = json.dumps(body, sort_keys=True)
+            found[board["uid"]] = panels
     return found
 
 
@@ -183,20 +193,54 @@ def _dashboard_section(old: dict, new: dict) -> list[str]:
     rows = []
     for uid in sorted(set(old) | set(new)):
         if uid not in old:
-            rows.append(f"| `{uid}` | added | {len(new[uid][1])} panels |")
+            rows.append(f"| `{uid}` | added | {len(new[uid])} panels |")
         elif uid not in new:
-            rows.append(f"| `{uid}` | removed | {len(old[uid][1])} panels |")
+            rows.append(f"| `{uid}` | removed | {len(old[uid])} panels |")
         else:
-            gone = sorted(set(old[uid][1]) - set(new[uid][1]))
-            came = sorted(set(new[uid][1]) - set(old[uid][1]))
-            if gone or came:
-                parts = [f"+ {t}" for t in came] + [f"− {t}" for t in gone]
+            came = sorted(set(new[uid]) - set(old[uid]))
+            gone = sorted(set(old[uid]) - set(new[uid]))
+            edited = sorted(t for t in set(old[uid]) & set(new[uid]) if old[uid][t] != new[uid][t])
+            parts = ([f"+ {t}" for t in came] + [f"− {t}" for t in gone]
+                     + [f"~ {t}" for t in edited])
+            if parts:
                 rows.append(f"| `{uid}` | panels | {'; '.join(parts)} |")
-            elif old[uid] != new[uid]:
-                rows.append(f"| `{uid}` | changed | same panels, queries or settings changed |")
     if not rows:
-        return ["### Dashboards", "", f"No dashboard or panel added or removed ({len(new)} dashboards).", ""]
-    return ["### Dashboards", "", "| dashboard | change | detail |", "|---|---|---|", *rows, ""]
+        return ["### Dashboards", "", f"No panel added, removed or changed ({len(new)} dashboards).", ""]
+    return ["### Dashboards", "", "(+ added, − removed, ~ queries or settings changed)", "",
+            "| dashboard | change | panels |", "|---|---|---|", *rows, ""]
+
+
+def recordings(files: dict[str, str]) -> dict[tuple[str, str], str]:
+    """(slo or group, recorded series [labels]) -> expression, for the SLI's recording rules."""
+    found = {}
+    for document in _rule_documents(files).values():
+        for group in document.get("groups", []):
+            for rule in group["rules"]:
+                if "record" in rule:
+                    labels = rule.get("labels", {})
+                    owner = labels.get(c.SLO_LABEL, group["name"])
+                    extra = ",".join(f"{k}={v}" for k, v in sorted(labels.items())
+                                     if k not in (c.SLO_LABEL, c.SERVICE_LABEL, c.TEAM_LABEL))
+                    found[(owner, rule["record"] + (f"{{{extra}}}" if extra else ""))] = rule["expr"]
+    return found
+
+
+def _recording_section(old: dict, new: dict) -> list[str]:
+    changed: dict[str, list[str]] = {}
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            mark = "+" if key not in old else "−" if key not in new else "~"
+            changed.setdefault(key[0], []).append(f"{mark} `{key[1]}`")
+    if not changed:
+        return ["### Recording rules (SLIs)", "", "No recording rule added, removed or changed.", ""]
+    lines = ["### Recording rules (SLIs)", "", "(+ added, − removed, ~ expression changed)", ""]
+    source_reading = (c.BAD_EVENTS_RATE, c.TOTAL_EVENTS_RATE, c.DATASET_STALE)
+    for owner, items in sorted(changed.items()):
+        shown = items if len(items) <= 8 else items[:8] + [f"... and {len(items) - 8} more"]
+        sli = any(f"`{name}" in item for item in items for name in source_reading)
+        lines.append(f"- `{owner}`: " + ("**the SLI itself changed** (it reads other source series); " if sli else "")
+                     + ", ".join(shown))
+    return lines + [""]
 
 
 def _value(document: object, path: str) -> object:
@@ -210,8 +254,8 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _collector_section(old: dict, new: dict) -> list[str]:
-    lines = ["### Collector", ""]
+def _config_section(title: str, nothing: str, old: dict, new: dict) -> list[str]:
+    lines = [f"### {title}", ""]
     any_change = False
     for env in sorted(set(old) | set(new)):
         if env not in old or env not in new:
@@ -233,8 +277,17 @@ def _collector_section(old: dict, new: dict) -> list[str]:
         if len(ops) > MAX_CONFIG_CHANGES:
             lines.append(f"  - ... and {len(ops) - MAX_CONFIG_CHANGES} more")
     if not any_change:
-        lines.append("No collector pipeline or setting changed.")
+        lines.append(nothing)
     return lines + [""]
+
+
+def alertmanager_configs(files: dict[str, str]) -> dict[str, dict]:
+    found = {}
+    for path, text in sorted(files.items()):
+        match = re.fullmatch(r"alertmanager/([^/]+)\.yaml", path)
+        if match:
+            found[match.group(1)] = yaml.safe_load(text)
+    return found
 
 
 AREAS = (("runbooks/", "runbooks"), (c.GITOPS_ROOT + "/env/", "overlays"), (c.GITOPS_BASE + "/", "base objects"),
@@ -272,8 +325,12 @@ def summary(base_name: str, old: dict[str, str], new: dict[str, str], gates: lis
     lines = [f"## Observability review: `{base_name}` → this change", "", verdict, ""]
     lines += _slo_section(slos(old), slos(new))
     lines += _alert_section(alerts(old), alerts(new))
+    lines += _recording_section(recordings(old), recordings(new))
     lines += _dashboard_section(dashboards(old), dashboards(new))
-    lines += _collector_section(collector_configs(old), collector_configs(new))
+    lines += _config_section("Collector", "No collector pipeline or setting changed.",
+                             collector_configs(old), collector_configs(new))
+    lines += _config_section("Alertmanager routing", "No route, receiver or inhibition changed.",
+                             alertmanager_configs(old), alertmanager_configs(new))
     lines += _files_section(old, new)
     lines += _gates_section(gates)
     return "\n".join(lines).rstrip("\n") + "\n"

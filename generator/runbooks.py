@@ -95,9 +95,10 @@ def _slo_queries(slo: SLO, pairs) -> str:
 
 def _dashboards(slo: SLO, panels: list[tuple[str, int]]) -> str:
     uid = c.slo_dashboard_uid(slo.name)
-    lines = [f"- [{slo.name}](/d/{uid}): the SLO, its budget and every window pair"]
-    lines += [f"- [burn rate of {tier}](/d/{uid}?viewPanel={panel})" for tier, panel in panels]
-    lines.append(f"- [SLO overview](/d/{c.OVERVIEW_DASHBOARD_UID})")
+    grafana = c.GRAFANA_BASE_URL
+    lines = [f"- [{slo.name}]({grafana}/d/{uid}): the SLO, its budget and every window pair"]
+    lines += [f"- [burn rate of {tier}]({grafana}/d/{uid}?viewPanel={panel})" for tier, panel in panels]
+    lines.append(f"- [SLO overview]({grafana}/d/{c.OVERVIEW_DASHBOARD_UID})")
     return "## Dashboards\n\n" + "\n".join(lines) + "\n"
 
 
@@ -137,7 +138,7 @@ def no_data_runbook(slo: SLO, catalog: Catalog) -> str:
     return "\n".join([
         f"# {alert}\n\n" + _intro(catalog.relative(slo.defined_in)) + _slo_facts(slo, catalog, slo.no_data_severity),
         meaning, queries, _dashboards(slo, []),
-        _first_steps("", GENERIC_NO_DATA_STEPS) + slo.runbook.strip() + ("\n" if slo.runbook.strip() else ""),
+        _first_steps(slo.runbook, GENERIC_NO_DATA_STEPS),
         _owner_section(slo.owner, catalog)])
 
 
@@ -147,8 +148,9 @@ def invariant_runbook(inv: Invariant, catalog: Catalog) -> str:
                f"any increase of the counter in {inv.window} fires it, including a violation counted by a "
                f"series that did not exist before.\n")
     queries = f"## Queries to run\n\n```promql\n{inv.expr()}\n```\n"
-    dashboards = (f"## Dashboards\n\n- [{inv.dashboard_uid}](/d/{inv.dashboard_uid})\n"
-                  f"- [SLO overview](/d/{c.OVERVIEW_DASHBOARD_UID})\n")
+    grafana = c.GRAFANA_BASE_URL
+    dashboards = (f"## Dashboards\n\n- [{inv.dashboard_uid}]({grafana}/d/{inv.dashboard_uid})\n"
+                  f"- [SLO overview]({grafana}/d/{c.OVERVIEW_DASHBOARD_UID})\n")
     return "\n".join([
         f"# {inv.name}\n\n" + _intro(catalog.relative(inv.defined_in)) + facts, meaning, queries, dashboards,
         _first_steps(inv.runbook, ""), _owner_section(inv.owner, catalog)])

@@ -117,11 +117,15 @@ def test_a_moved_base_rule_fails_the_build(rendered_dir, tmp_path):
 
 def test_diff_escapes_pointer_characters_and_round_trips():
     old = {"exporters": {"otlp_grpc/tempo": {"endpoint": "a"}, "x~y": 1}, "list": [1, 2], "gone": True}
-    new = {"exporters": {"otlp_grpc/tempo": {"endpoint": "b"}, "x~y": 1, "debug": {}}, "list": [1, 2, 3]}
-    ops = jsonpatch.diff(old, new)
-    assert {"op": "replace", "path": "/exporters/otlp_grpc~1tempo/endpoint", "value": "b"} in ops
-    assert {"op": "remove", "path": "/gone"} in ops
-    assert jsonpatch.apply(old, ops) == new
+    new = {"exporters": {"otlp_grpc/tempo": {"endpoint": "b"}, "x~y": 2, "debug": {}}, "list": [1, 2, 3]}
+    assert jsonpatch.diff(old, new) == [
+        {"op": "add", "path": "/exporters/debug", "value": {}},
+        {"op": "replace", "path": "/exporters/otlp_grpc~1tempo/endpoint", "value": "b"},
+        {"op": "replace", "path": "/exporters/x~0y", "value": 2},
+        {"op": "remove", "path": "/gone"},
+        {"op": "replace", "path": "/list", "value": [1, 2, 3]},
+    ]
+    assert jsonpatch.apply(old, jsonpatch.diff(old, new)) == new
 
 
 def test_diff_tells_booleans_from_numbers():

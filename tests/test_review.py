@@ -33,10 +33,10 @@ def repo(tmp_path) -> Path:
     return project
 
 
-def diff(project: Path, seed: str = "0") -> str:
+def diff(project: Path, seed: str = "0", gates_pass: bool = True) -> str:
     result = run_cli("diff", "--root", str(project), "--base", "main", "--today", "2026-11-29", cwd=project,
                      env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(project)})
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == (0 if gates_pass else 1), result.stderr
     return result.stdout
 
 
@@ -55,8 +55,10 @@ def test_raising_an_objective_prints_the_budget_as_time_and_the_alerts_it_moves(
     assert "| `FocusModeErrorsErrorBudgetBurnPage` `page-6h-30m` | threshold 0.03 → 0.006; annotations description changed |" in summary
     assert "| `FocusModeErrorsErrorBudgetBurnTicket` `ticket-3d-6h` | threshold 0.005 → 0.001; annotations description changed |" in summary
     assert "Changed (4):" in summary  # the four window pairs, and nothing else
-    assert "No dashboard or panel added or removed" in summary
+    assert "| `kfm-slo-focus-mode-errors` | panels | ~ Burn rate page 1h/5m;" in summary
+    assert "**the SLI itself changed**" not in summary
     assert "No collector pipeline or setting changed." in summary
+    assert "No route, receiver or inhibition changed." in summary
     assert "**Policy gates: 5 of 5 pass**" in summary
     # Deterministic: the same change gives the same summary under another hash seed.
     assert diff(repo, seed="4242") == summary
@@ -66,7 +68,7 @@ def test_added_slo_collector_change_and_a_failing_gate(repo):
     (repo / "slo" / "zz_new.py").write_text(slo_file(owner='"ghost-team"'))
     edit(repo / "telemetry" / "kfm.py", 'Environment("prod", trace_sampling_percent=5',
          'Environment("prod", trace_sampling_percent=10')
-    summary = diff(repo)
+    summary = diff(repo, gates_pass=False)
     assert "| `broken-example` | added | 99% | 30d | 7h12m per 30 days |" in summary
     assert "Added (5):" in summary and "- `BrokenExampleErrorBudgetBurnPage` `page-1h-5m`: page, 14.4x over 1h/5m" \
         in summary
@@ -77,9 +79,24 @@ def test_added_slo_collector_change_and_a_failing_gate(repo):
     assert "'ghost-team' is not a team" in summary
 
 
+def test_an_sli_change_and_a_dashboard_query_change_are_named(repo):
+    edit(repo / "slo" / "focus_mode.py", """bad=f'{c.FOCUS_ANSWERS}{{{c.OUTCOME}="error"}}',""",
+         """bad=f'{c.FOCUS_ANSWERS}{{{c.OUTCOME}=~"error|abstained"}}',""")
+    edit(repo / "dashboards" / "pipeline_stages.py", "histogram_quantile(0.9,", "histogram_quantile(0.95,")
+    edit(repo / "telemetry" / "kfm.py", 'Environment("prod", trace_sampling_percent=5, pages=True)',
+         'Environment("prod", trace_sampling_percent=5)')
+    summary = diff(repo)
+    assert "- `focus-mode-errors`: **the SLI itself changed**" in summary
+    assert "~ `kfm_slo:bad_events:rate5m`" in summary
+    assert "| `kfm-pipeline-stages` | panels | ~ " in summary
+    assert "- `prod` (" in summary.split("### Alertmanager routing")[1]
+    assert "kfm-page → kfm-ticket" in summary
+
+
 def test_no_change_says_so(repo):
     summary = diff(repo)
     for line in ("No SLO added, removed or changed (9 SLOs).", "No alert added, removed or changed",
+                 "No recording rule added, removed or changed.", "No panel added, removed or changed",
                  "No collector pipeline or setting changed.", "0 files under out/ differ"):
         assert line in summary
 

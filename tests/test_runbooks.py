@@ -33,17 +33,23 @@ def test_burn_runbook_lists_every_pair_of_its_tier_with_the_budget(rendered, cat
     rows = re.findall(r"^\| `(page-[^`]+)` \| ([0-9.]+)x \|", text, flags=re.M)
     assert rows == [(f"page-{p.long_text}-{p.short_text}", text_of(p.factor)) for p in slo.pairs("page")]
     assert "| `page-1h-5m` | 14.4x | 1h | 5m | 2m | 2% | 2d2h |" in text
-    assert "?viewPanel=6" in text and "?viewPanel=7" in text
+    uid = c.slo_dashboard_uid(slo.name)
+    assert f"({c.GRAFANA_BASE_URL}/d/{uid}?viewPanel=6)" in text and f"/d/{uid}?viewPanel=7)" in text
 
 
 def test_hand_written_steps_and_escalation_are_merged(rendered, catalog):
-    for slo in catalog.slos:
-        team = catalog.team(slo.owner)
-        for path, text in rendered.items():
-            if path.startswith("runbooks/") and f"`{slo.name}`" in text.split("## What it means")[0]:
-                first_line = slo.runbook.strip().splitlines()[0]
-                assert first_line in text, path
-                assert team.escalation in text and team.on_call in text, path
+    owners = [(c.burn_alert(s.name, t), s.runbook, s.owner) for s in catalog.slos for t in ("page", "ticket")
+              if s.pairs(t)]
+    owners += [(c.no_data_alert(s.name), s.runbook, s.owner) for s in catalog.slos]
+    owners += [(i.name, i.runbook, i.owner) for i in catalog.invariants]
+    assert len(owners) == len([p for p in rendered if p.startswith("runbooks/")])
+    for alert, notes, owner in owners:
+        text = rendered[c.runbook_file(alert)]
+        steps = text.split("## First steps\n\n", 1)[1]
+        # The hand-written steps come first, before the generic ones.
+        assert steps.startswith(notes.strip().splitlines()[0]), alert
+        team = catalog.team(owner)
+        assert team.escalation in text and team.on_call in text, alert
 
 
 def test_page_runbooks_say_where_they_page(rendered):
