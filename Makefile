@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test check gates diff bench bench-sloth venv promtool collector kubeconform schemas clean
+.PHONY: render test check gates diff bench bench-sloth bench-eval venv promtool collector kubeconform schemas clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
@@ -30,6 +30,11 @@ bench: $(VENV)/.installed promtool
 bench-sloth: $(VENV)/.installed promtool
 	scripts/install-sloth.sh >/dev/null
 	$(PY) bench/sloth_side_by_side.py
+
+## bench-eval: rule evaluation cost of the same SLOs, kfm vs Sloth, on a Prometheus holding a month of history
+bench-eval: $(VENV)/.installed promtool
+	scripts/install-sloth.sh >/dev/null
+	$(PY) bench/eval_cost.py
 
 venv: $(VENV)/.installed
 

@@ -75,7 +75,7 @@ MUTATIONS = {  # name: (text in the rules, replacement, how often it occurs)
     "page long window 1h -> 6h": (f"kfm_slo:error_ratio:1h{SEL} > 0.0144", f"kfm_slo:error_ratio:6h{SEL} > 0.0144", 1),
     "ticket threshold 1x -> 1.5x budget": (f"kfm_slo:error_ratio:3d{SEL} > 0.001", f"kfm_slo:error_ratio:3d{SEL} > 0.0015", 1),
     "page for 2m -> 5m": ("for: 2m\n    labels:\n      burn_rate: '14.4'", "for: 5m\n    labels:\n      burn_rate: '14.4'", 1),
-    "recorded 1h window reads 2h": (f"rate5m{SEL}[1h])", f"rate5m{SEL}[2h])", 3),
+    "recorded 1h window reads 2h": (f"rate5m{SEL}[1h])", f"rate5m{SEL}[2h])", 2),
 }
 
 
