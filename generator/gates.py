@@ -17,6 +17,7 @@ from typing import Callable
 import yaml
 
 from . import conventions as c
+from .grafana import all_panels
 from .catalog import Catalog
 
 SEVERITIES = ("page", "ticket")
@@ -239,15 +240,8 @@ def _dashboards(files: dict[str, str]) -> dict[str, set[int]]:
     boards = {}
     for path in sorted(p for p in files if p.startswith("grafana/dashboards/") and p.endswith(".json")):
         board = json.loads(files[path])
-        boards[board["uid"]] = {p["id"] for p in _panels(board)}
+        boards[board["uid"]] = {p["id"] for p in all_panels(board)}
     if not boards:
         raise LookupError("no rendered dashboards under grafana/dashboards/")
     return boards
 
-
-def _panels(container: dict) -> list[dict]:
-    found = []
-    for panel in container.get("panels", []):
-        found.append(panel)
-        found.extend(_panels(panel))
-    return found

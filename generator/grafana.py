@@ -196,3 +196,12 @@ def link_to(uid: str, title: str, tooltip: str = "") -> dict:
     return {"type": "link", "title": title, "url": f"/d/{uid}", "tooltip": tooltip or title,
             "keepTime": True, "includeVars": True, "targetBlank": False, "icon": "dashboard",
             "asDropdown": False, "tags": []}
+
+
+def all_panels(container: dict) -> list[dict]:
+    """Every panel of a rendered dashboard, depth first, including those inside rows."""
+    found = []
+    for panel in container.get("panels", []):
+        found.append(panel)
+        found.extend(all_panels(panel))
+    return found

@@ -15,6 +15,7 @@ from decimal import Decimal
 import yaml
 
 from . import conventions as c
+from .grafana import all_panels
 from . import jsonpatch
 from .durations import format_duration, parse_duration
 from .gates import GateResult
@@ -84,7 +85,7 @@ def dashboards(files: dict[str, str]) -> dict[str, dict[str, str]]:
         if path.startswith("grafana/dashboards/") and path.endswith(".json"):
             board = json.loads(text)
             panels: dict[str, str] = {}
-            for panel in _panels(board):
+            for panel in all_panels(board):
                 if panel.get("type") == "row":
                     continue
                 body = {k: v for k, v in panel.items() if k not in ("gridPos", "id", "panels")}
@@ -95,14 +96,6 @@ def dashboards(files: dict[str, str]) -> dict[str, dict[str, str]]:
                 panels[key] = json.dumps(body, sort_keys=True)
             found[board["uid"]] = panels
     return found
-
-
-def _panels(container: dict) -> list[dict]:
-    out = []
-    for panel in container.get("panels", []):
-        out.append(panel)
-        out.extend(_panels(panel))
-    return out
 
 
 def collector_configs(files: dict[str, str]) -> dict[str, dict]:

@@ -31,6 +31,16 @@ def find_prometheus() -> str:
     return path
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate, and kill if it has not exited after 20s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
     """Until Prometheus at url answers /-/ready; its log's tail if it exits first."""
     deadline = time.time() + timeout
@@ -93,10 +103,5 @@ class LivePrometheus:
             return response.read().decode()
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.log.close()

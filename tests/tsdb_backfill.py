@@ -40,7 +40,7 @@ from pathlib import Path
 
 import yaml
 
-from live_prometheus import find_prometheus, free_port, wait_ready
+from live_prometheus import find_prometheus, free_port, stop_process, wait_ready
 
 BLOCK_DURATION = "162h"  # 2h x 3^4: a block size promtool accepts; 9,720 one-minute steps
 
@@ -144,12 +144,7 @@ class PrometheusOnData:
     def stop(self) -> None:
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def restart(self) -> None:
