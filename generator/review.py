@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 import yaml
 
@@ -98,12 +99,14 @@ def dashboards(files: dict[str, str]) -> dict[str, dict[str, str]]:
     return found
 
 
-def collector_configs(files: dict[str, str]) -> dict[str, dict]:
+def per_environment(files: dict[str, str], path_of: Callable[[str], str]) -> dict[str, dict]:
+    """environment -> parsed YAML of the files named by a conventions path function."""
+    prefix, _, suffix = path_of("\0").partition("\0")
     found = {}
     for path, text in sorted(files.items()):
-        match = re.fullmatch(r"otel/([^/]+)/collector\.yaml", path)
-        if match:
-            found[match.group(1)] = yaml.safe_load(text)
+        env = path[len(prefix):len(path) - len(suffix)]
+        if path.startswith(prefix) and path.endswith(suffix) and env and "/" not in env:
+            found[env] = yaml.safe_load(text)
     return found
 
 
@@ -274,14 +277,6 @@ def _config_section(title: str, nothing: str, old: dict, new: dict) -> list[str]
     return lines + [""]
 
 
-def alertmanager_configs(files: dict[str, str]) -> dict[str, dict]:
-    found = {}
-    for path, text in sorted(files.items()):
-        match = re.fullmatch(r"alertmanager/([^/]+)\.yaml", path)
-        if match:
-            found[match.group(1)] = yaml.safe_load(text)
-    return found
-
 
 AREAS = (("runbooks/", "runbooks"), (c.GITOPS_ROOT + "/env/", "overlays"), (c.GITOPS_BASE + "/", "base objects"),
          ("alertmanager/", "Alertmanager routing"), ("prometheus/tests/", "promtool tests"),
@@ -321,9 +316,11 @@ def summary(base_name: str, old: dict[str, str], new: dict[str, str], gates: lis
     lines += _recording_section(recordings(old), recordings(new))
     lines += _dashboard_section(dashboards(old), dashboards(new))
     lines += _config_section("Collector", "No collector pipeline or setting changed.",
-                             collector_configs(old), collector_configs(new))
+                             per_environment(old, c.collector_config_file),
+                             per_environment(new, c.collector_config_file))
     lines += _config_section("Alertmanager routing", "No route, receiver or inhibition changed.",
-                             alertmanager_configs(old), alertmanager_configs(new))
+                             per_environment(old, c.alertmanager_file),
+                             per_environment(new, c.alertmanager_file))
     lines += _files_section(old, new)
     lines += _gates_section(gates)
     return "\n".join(lines).rstrip("\n") + "\n"
