@@ -24,6 +24,7 @@ SEVERITIES = ("page", "ticket")
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
 DASHBOARD_URL = re.compile(r"^/d/(?P<uid>[A-Za-z0-9_-]{1,40})(\?viewPanel=(?P<panel>\d+))?$")
 WAIVER_WARNING_DAYS = 30
+MAX_WAIVER_DAYS = 365        # a waiver is reviewed at least yearly: it may not expire later than this
 
 
 @dataclass(frozen=True)
@@ -100,24 +101,61 @@ def alert_annotations(catalog: Catalog, files: dict[str, str], today: date, f: F
 
 
 # A credential's key: alone or as the end of a longer key (db_password, KFM_API_TOKEN,
-# aws_secret_access_key). `\b` would not do: it treats '_' as part of a word.
-_KEY = (r"(?<![A-Za-z0-9])[\w-]*(password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
+# aws_secret_access_key, pagerduty routing_key). `\b` would not do: it treats '_' as part of a word.
+_KEY = (r"(?<![A-Za-z0-9])[\w-]*(password|passwd|secret|token|credentials?"
+        r"|(api|access|private|secret|account|auth|routing|service|integration)[_-]?key)"
         r"(?![A-Za-z0-9])")
 _NOT_A_REFERENCE = r"(?!\$\{env:)"
 _PLACEHOLDER = r"(?!(true|false|null|none|yes|no|~)\b)"
+# A value that looks generated rather than written: it has a digit or a symbol.
+_GENERATED = r"(?=[^\s\"'`,}{]*[0-9!#%^&*+/=])"
+# The alphabet of an AWS secret access key (base64 without padding).
+_B64 = "A-Za-z0-9/+"
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
-    ("private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")),
     ("AWS access key", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
+    # 40 characters of [A-Za-z0-9/+] with an upper-case letter, a lower-case letter and a digit, and
+    # nothing of that alphabet either side: sha1/sha256 hex digests (lower-case) and CamelCase names
+    # (no digit) are spared; '_', '-', '.' and ':' break a run, so metric names and paths are too.
+    ("AWS secret access key", re.compile(
+        rf"(?<![{_B64}])(?=[{_B64}]{{0,39}}[A-Z])(?=[{_B64}]{{0,39}}[a-z])(?=[{_B64}]{{0,39}}[0-9])"
+        rf"[{_B64}]{{40}}(?![{_B64}])")),
     ("GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,})")),
-    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    ("GitLab token", re.compile(r"\bgl(pat|dt|rt|ptt|soat|ft)-[A-Za-z0-9_-]{20,}\b")),
     ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("Slack webhook", re.compile(r"\bhooks\.slack\.com/(services|workflows|triggers)/[A-Za-z0-9_/-]{20,}")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("Stripe key", re.compile(r"(?<![A-Za-z0-9])(sk|rk)_(live|test)_[A-Za-z0-9]{16,}")),
+    ("Stripe webhook secret", re.compile(r"(?<![A-Za-z0-9])whsec_[A-Za-z0-9]{24,}")),
+    ("OpenAI/Anthropic key", re.compile(
+        r"(?<![A-Za-z0-9-])sk-(proj-|ant-[a-z]+\d*-)?(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}")),
+    ("SendGrid key", re.compile(r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}")),
+    ("Twilio API key", re.compile(r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])")),
+    ("Grafana token", re.compile(r"(?<![A-Za-z0-9])gl(sa|c)_[A-Za-z0-9_+/=-]{32,}")),
+    ("npm token", re.compile(r"(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")),
+    # .npmrc: //registry/:_authToken=..., _auth=<base64>, _password=<base64>; ${NPM_TOKEN} is a reference.
+    ("npmrc credential", re.compile(
+        r"(?<![A-Za-z0-9])_(auth|authToken|password)\s*=\s*[\"']?(?!\$)[^\s\"']{8,}")),
     ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
     ("authorization header", re.compile(
         r"(?i)(authorization|bearer)[\"']?\s*[:=]?\s*[\"']?(basic|bearer|token)?\s+" + _NOT_A_REFERENCE
         + r"(?=[A-Za-z0-9._~+/=-]*[0-9])[A-Za-z0-9._~+/-]{12,}=*")),
+    # Basic credentials are base64 and need not have a digit (dXNlcjpwYXNz is user:pass): an upper-case
+    # letter after a lower-case one tells them from prose ("Authorization: Basic Authentication").
+    ("authorization header", re.compile(
+        r"(?i:authorization)[\"']?\s*[:=]\s*[\"']?(?i:basic)\s+"
+        r"(?=[A-Za-z0-9+/]*[a-z0-9+/][A-Z])(?=[A-Za-z0-9+/]*[a-z])[A-Za-z0-9+/]{8,}={0,2}(?![A-Za-z0-9+/=])")),
     ("URL with credentials", re.compile(
         r"\b[a-z][a-z0-9+.-]*://([^\s/:@\"'${}]*|\$\{env:[^}]*\}):" + _NOT_A_REFERENCE + r"[^\s/@\"']+@")),
+    # curl -u user:password, --user user:password, -uuser:password: any literal password
+    # ("$PASS", "${env:PASS}" are references) ...
+    ("curl credentials", re.compile(
+        r"\bcurl\b.*?\s(-u\s*|--user(\s+|=))[\"']?(?!\$)[^\s\"':$]+:(?![$\s\"'])[^\s\"']{3,}")),
+    # ... and the same option without curl on the line (a continued command), only where the password
+    # looks generated, so `docker run -u 1000:1000`, `--user app:app` and `date -u +%H:%M:%S` pass.
+    ("curl credentials", re.compile(
+        r"(?<![\w-])(-u\s*|--user(\s+|=))[\"']?[A-Za-z0-9_][\w.@-]*:(?![$\s\"'])"
+        r"(?=[^\s\"']*[A-Za-z])(?=[^\s\"']*[0-9!#%^&*+/=@?])[^\s\"']{6,}")),
     # A key at the start of a line (YAML, JSON, KEY=value) with a literal value.
     ("credential value", re.compile(
         r"(?i)^\s*(-\s*)?[\"']?" + _KEY + r"[\"']?\s*[:=]\s*[\"']?" + _NOT_A_REFERENCE + _PLACEHOLDER
@@ -127,7 +165,18 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("credential value", re.compile(
         r"(?i)" + _KEY + r"[\"']?\s*[:=]\s*[\"']?" + _NOT_A_REFERENCE
         + r"(?=[^\s\"',}{]*[0-9!#%^&*+/=])[^\s\"',}{]{6,}")),
+    # Prose without ':' or '=': "the password is `hunter2xyz!`", "the API token was abcd1234efgh".
+    # Only values of 8+ characters that look generated and end at a space, a quote or the line's end,
+    # so "the token is rotated weekly", "the secret is 32-bytes long" and "base64-encoded" pass.
+    ("credential value", re.compile(
+        r"(?i)" + _KEY + r"\s+(is|was|are|were)(\s+set)?(\s+to)?\s*[:=]?\s+[`\"']?" + _NOT_A_REFERENCE
+        + r"(?!\$)" + _GENERATED + r"[^\s\"'`,}{-]{8,}(?![^\s\"'`,}{])")),
 )
+
+# The patterns built on _KEY are the costly ones, and every one of their matches holds one of these
+# words (case-folded, as re.IGNORECASE compares): the gate skips them on lines without any.
+_KEY_WORDS = ("pass", "secret", "token", "credent", "key")
+_KEYED = frozenset(pattern for _, pattern in SECRET_PATTERNS if _KEY in pattern.pattern)
 
 
 def no_literal_secrets(catalog: Catalog, files: dict[str, str], today: date, f: Findings) -> None:
@@ -136,7 +185,10 @@ def no_literal_secrets(catalog: Catalog, files: dict[str, str], today: date, f: 
     for path, body in files.items():
         f.count("files")
         for number, line in enumerate(body.splitlines(), 1):
+            keyed = any(word in line.casefold() for word in _KEY_WORDS)
             for kind, pattern in SECRET_PATTERNS:
+                if not keyed and pattern in _KEYED:
+                    continue  # the pattern needs a key word that the line does not have
                 match = pattern.search(line)
                 if match:
                     shown = match.group(0)[:6] + "..."  # never echo the secret itself
@@ -145,7 +197,8 @@ def no_literal_secrets(catalog: Catalog, files: dict[str, str], today: date, f: 
 
 def page_tier_waiver(catalog: Catalog, files: dict[str, str], today: date, f: Findings) -> None:
     """Where an environment pages (prod), an SLO may disable its page tier only with a waiver
-    that states a reason and an expiry date that has not passed."""
+    that states a reason and an expiry date that has not passed and is at most MAX_WAIVER_DAYS
+    away (a waiver until 9999 is no waiver)."""
     if catalog.telemetry is None or not catalog.telemetry.environments:
         raise LookupError("no environments are defined (telemetry/): cannot tell which environments page")
     paging = [e.name for e in catalog.telemetry.environments if e.pages]
@@ -164,11 +217,16 @@ def page_tier_waiver(catalog: Catalog, files: dict[str, str], today: date, f: Fi
         if not waiver.reason.strip():
             f.problems.append(f"{where}: the waiver states no reason")
         expires = date.fromisoformat(waiver.expires)
+        days = (expires - today).days
         if expires < today:
             f.problems.append(f"{where}: the waiver expired on {waiver.expires} (today is {today.isoformat()}): "
                               f"renew it with a reason, or enable the page tier")
-        elif (expires - today).days <= WAIVER_WARNING_DAYS:
-            f.notes.append(f"{where}: the waiver expires on {waiver.expires}, in {(expires - today).days} days")
+        elif days > MAX_WAIVER_DAYS:
+            f.problems.append(f"{where}.expires: {waiver.expires} is {days} days after today ({today.isoformat()}): "
+                              f"a waiver may expire at most {MAX_WAIVER_DAYS} days ahead; set an earlier date "
+                              f"and renew it when it comes due")
+        elif days <= WAIVER_WARNING_DAYS:
+            f.notes.append(f"{where}: the waiver expires on {waiver.expires}, in {days} days")
         else:
             f.notes.append(f"{catalog.relative(slo.defined_in)}: SLO {slo.name}: page tier waived in {envs} "
                            f"until {waiver.expires} ({waiver.approved_by})")
