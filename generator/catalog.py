@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import conventions as c
 from .invariants import Invariant
-from .problems import DefinitionError, Problem
+from .fields import NAME
+from .problems import DefinitionError, Problem, collecting
 from .slo import SLO
 from .teams import Team
 from .telemetry import Telemetry
@@ -70,13 +71,19 @@ def load(root: Path) -> Catalog:
     try:
         for path in definition_files(root):
             rel = relative_to(root, str(path))
-            try:
-                module = _import(path)
-            except DefinitionError as error:
-                problems.extend(_relativize(root, error.problems))
+            with collecting() as collected:
+                try:
+                    module = _import(path)
+                except DefinitionError as error:
+                    collected.extend(error.problems)
+                    module = None
+                except Exception as error:  # a definitions file that does not run
+                    problems.append(Problem(rel, "module", "import", _describe(error, path)))
+                    module = None
+            if collected:  # its objects are not checked against other files' until it loads cleanly
+                problems.extend(_relativize(root, collected))
                 continue
-            except Exception as error:  # a definitions file that does not run
-                problems.append(Problem(rel, "module", "import", _describe(error, path)))
+            if module is None:
                 continue
             found_any = False
             for attribute, kind, into in (("SLOS", SLO, slos), ("ALERTS", Invariant, invariants),
@@ -85,6 +92,10 @@ def load(root: Path) -> Catalog:
                 if items is None:
                     continue
                 found_any = True
+                if not isinstance(items, (list, tuple)):
+                    problems.append(Problem(rel, attribute, "type",
+                                            f"expected a list of {kind.__name__}, got {type(items).__name__}"))
+                    continue
                 for index, item in enumerate(items):
                     if not isinstance(item, kind):
                         problems.append(Problem(rel, f"{attribute}[{index}]", "type",
@@ -101,10 +112,14 @@ def load(root: Path) -> Catalog:
             boards = getattr(module, "DASHBOARDS", None)
             if boards is not None:
                 found_any = True
+                if not isinstance(boards, (list, tuple)):
+                    problems.append(Problem(rel, "DASHBOARDS", "type",
+                                            f"expected a list of dashboards, got {type(boards).__name__}"))
+                    boards = ()
                 for index, board in enumerate(boards):
-                    if not isinstance(board, dict) or not board.get("uid") or not board.get("panels"):
-                        problems.append(Problem(rel, f"DASHBOARDS[{index}]", "type",
-                                                "expected a dashboard from generator.grafana.dashboard(...)"))
+                    trouble = _dashboard_problem(board)
+                    if trouble:
+                        problems.append(Problem(rel, f"DASHBOARDS[{index}]", trouble[0], trouble[1]))
                     else:
                         dashboards.append((rel, board))
             if not found_any:
@@ -131,6 +146,21 @@ def load(root: Path) -> Catalog:
                    tuple(board for _, board in sorted(dashboards, key=lambda item: item[1]["uid"])),
                    telemetry[0] if telemetry else None,
                    tuple(sorted(teams, key=lambda t: t.name)))
+
+
+DASHBOARD_UID_LIMIT = 40  # Grafana's
+
+
+def _dashboard_problem(board: object) -> tuple[str, str] | None:
+    """(field, message) when a DASHBOARDS entry cannot be rendered safely: its uid names files and a
+    ConfigMap, so it is lower-case words joined by '-' (Grafana allows more; Kubernetes names do not)."""
+    if not isinstance(board, dict) or not board.get("panels") or "uid" not in board:
+        return "type", "expected a dashboard from generator.grafana.dashboard(...)"
+    uid = board["uid"]
+    if not isinstance(uid, str) or NAME.match(uid) is None or len(uid) > DASHBOARD_UID_LIMIT:
+        return "uid", (f"{uid!r} must be lower-case words joined by '-', at most {DASHBOARD_UID_LIMIT} "
+                       "characters (it names a file and a ConfigMap)")[:300]
+    return None
 
 
 def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -> list[Problem]:
@@ -205,8 +235,15 @@ def _duplicates(root: Path, slos: list[SLO], invariants: list[Invariant]) -> lis
                 problems.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", "name",
                                         f"its rule group {group!r} clashes with SLO {other.name!r}'s"))
             groups[group] = slo
-    generated = {c.burn_alert(s.name, t): s for s in slos for t in TIERS}
-    generated.update({c.no_data_alert(s.name): s for s in slos})
+    generated: dict[str, SLO] = {}
+    for slo in slos:
+        for alert in [c.burn_alert(slo.name, t) for t in TIERS] + [c.no_data_alert(slo.name)]:
+            other = generated.get(alert)
+            if other is not None and other.name != slo.name:
+                problems.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", "name",
+                                        f"its alert {alert} (and runbook) has the same name as SLO "
+                                        f"{other.name!r}'s: rename one"))
+            generated.setdefault(alert, slo)
     seen: dict[str, Invariant] = {}
     for inv in invariants:
         where = relative_to(root, inv.defined_in)

@@ -1,7 +1,11 @@
 """Command line: render, check, gates, diff.
 
-Exit codes: 0 done; 1 drift (check) or a failing policy gate (gates);
-2 bad definitions (nothing written).
+Exit codes:
+  0   done
+  1   drift (check), or a failing policy gate (gates, diff)
+  2   bad definitions, or rendered output a real tool refuses (nothing written)
+  3   the output folder cannot be written (read-only, not a folder, disk full): out/ left as it was
+  70  an internal error of the generator (a bug: nothing was written)
 """
 from __future__ import annotations
 
@@ -16,15 +20,18 @@ from datetime import date
 from pathlib import Path
 
 from . import __version__
-from .catalog import load
+from .catalog import DEFINITION_DIRS, definition_files, load
 from .gates import report, run_gates
 from .review import summary
 from .problems import DefinitionError
 from .render import render
-from .writer import read_tree, write_tree
+from .verify import check_output, find_tools
+from .writer import OutputError, read_tree, write_tree
 
 EXIT_DRIFT = 1
 EXIT_BAD_DEFINITIONS = 2
+EXIT_OUTPUT = 3
+EXIT_INTERNAL = 70
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,40 +63,83 @@ def today(given: date | None) -> date:
     return date.fromisoformat(os.environ["KFM_TODAY"]) if os.environ.get("KFM_TODAY") else date.today()
 
 
-def _render(root: Path) -> dict[str, str]:
-    files, _ = render(load(root))
-    return files
+def _root_problem(root: Path) -> str:
+    if not root.is_dir():
+        return f"--root {root} is not a folder"
+    if not definition_files(root):
+        return (f"no definitions under {root}: none of {', '.join(d + '/' for d in DEFINITION_DIRS)} holds a "
+                "*.py file (is --root the project's root?)")
+    return ""
+
+
+def _print_problems(what: str, problems, out: Path) -> int:
+    print(f"error: {len(problems)} problem(s) in the {what}; {out.name}/ left unchanged", file=sys.stderr)
+    for problem in problems:
+        print(problem.line(), file=sys.stderr)
+    return EXIT_BAD_DEFINITIONS
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = args.root.resolve()
-    out = (args.out or root / "out").resolve()
+    out = (args.out or root / "out").absolute()
     try:
-        if args.command == "gates":
-            return gates(load(root), out, today(args.today))
-        if args.command == "diff":
-            return diff(root, args.base, today(args.today))
-        files = _render(root)
+        return _run(args, root, out)
     except DefinitionError as error:
-        print(f"error: {len(error.problems)} problem(s) in the definitions; {out.name}/ left unchanged",
-              file=sys.stderr)
-        for problem in error.problems:
-            print(problem.line(), file=sys.stderr)
+        return _print_problems("definitions", error.problems, out)
+    except OutputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
+    except KeyboardInterrupt:
+        print(f"error: interrupted; {out.name}/ left as it was", file=sys.stderr)
+        return 130
+    except Exception as error:  # never a traceback for the user; the message is enough to report it
+        where = ""
+        tb = error.__traceback__
+        while tb is not None:
+            where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+            tb = tb.tb_next
+        print(f"error: internal error of the generator ({type(error).__name__}: {error}{where}); nothing was "
+              "written. Please report it with the definition that caused it.", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace, root: Path, out: Path) -> int:
+    problem = _root_problem(root)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_DEFINITIONS
-    if args.command == "render":
-        refusal = _refuse_out(root, out)
-        if refusal:
-            print(f"error: {refusal}", file=sys.stderr)
-            return EXIT_BAD_DEFINITIONS
-        write_tree(out, files)
-        print(f"rendered {len(files)} files into {out.name}/")
-        return 0
-    return check(out, files)
+    if args.command == "gates":
+        return gates(load(root), out, today(args.today))
+    if args.command == "diff":
+        return diff(root, args.base, today(args.today))
+    catalog = load(root)
+    files, _ = render(catalog)
+    if args.command == "check":
+        return check(out, files)
+    refusal = _refuse_out(root, out)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_BAD_DEFINITIONS
+    problems, notes = check_output(catalog, files, find_tools(files))
+    for note in notes:
+        print(note, file=sys.stderr)
+    if problems:
+        return _print_problems("rendered output (the real tools refuse it)", problems, out)
+    write_tree(out, files)
+    print(f"rendered {len(files)} files into {out.name}/")
+    return 0
 
 
 def gates(catalog, out: Path, on: date) -> int:
-    files = {path: body.decode("utf-8") for path, body in read_tree(out).items()} if out.is_dir() else {}
+    files = {}
+    for path, body in (read_tree(out).items() if out.is_dir() else ()):
+        try:
+            files[path] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            print(f"error: {out.name}/{path} is not UTF-8 text, so the generator did not write it: remove it and "
+                  "run make render", file=sys.stderr)
+            return EXIT_DRIFT
     results = run_gates(catalog, files, on)
     print(report(results), end="")
     failed = [r.name for r in results if not r.passed]
@@ -116,8 +166,17 @@ def render_with_own_generator(tree: Path, out: Path) -> dict[str, str]:
 def diff(root: Path, base: str, on: date) -> int:
     """Render BASE and the working tree into temporary folders; print the review summary.
     Exit 1 when a policy gate fails on the change: it may not ship."""
+    if base.startswith("-") or not base.strip():
+        print(f"error: --base {base!r} is not a git ref", file=sys.stderr)
+        return EXIT_BAD_DEFINITIONS
     try:
-        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", base], capture_output=True)
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                                 f"{base}^{{commit}}"], capture_output=True, text=True)
+        if commit.returncode != 0:
+            print(f"error: cannot read {base!r}: not a commit of this repository", file=sys.stderr)
+            return EXIT_BAD_DEFINITIONS
+        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", commit.stdout.strip()],
+                                 capture_output=True)
     except OSError as error:
         print(f"error: cannot run git: {error}", file=sys.stderr)
         return EXIT_BAD_DEFINITIONS

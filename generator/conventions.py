@@ -203,6 +203,11 @@ def rules_test_file(slo_name: str) -> str:
     return f"prometheus/tests/{slo_name}.test.yaml"
 
 
+def sampled_rules_file(slo_name: str) -> str:
+    """A freshness SLO's rules over a sample of its datasets, for generated tests (thousands of datasets)."""
+    return f"prometheus/tests/{slo_name}.sampled.rules.yaml"
+
+
 # --- the GitOps tree: a kustomize base and one overlay per environment --------
 # Mirrors infra/addons/ of the platform repository.
 

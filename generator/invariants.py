@@ -11,14 +11,18 @@ import re
 from dataclasses import dataclass, field
 
 from . import conventions as c
-from .durations import parse_duration
+from . import fields, gotemplate
+from .durations import format_duration, parse_duration
+from .fields import NAME
 from .problems import Collector, caller_file
 from .promql import SelectorError, is_valid_label_name, parse_selector
-from .slo import check_labels, freeze_labels
+from .slo import check_labels, freeze_labels, runbook_problem
 from .windows import TIERS
 
 ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 NEW_SERIES_LOOKBACK = "1h"
+MAX_WINDOW_SECONDS = 86400  # a day
+MAX_ALERT_NAME = 120  # it names the runbook file
 MIN_WINDOW_SECONDS = 120  # increase() needs two samples at the usual 15s-1m scrape intervals
 
 
@@ -39,31 +43,62 @@ class Invariant:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", freeze_labels(self.labels))
-        object.__setattr__(self, "by", tuple(self.by))
+        object.__setattr__(self, "by", fields.ordered(self.by))
         if not self.defined_in:
             object.__setattr__(self, "defined_in", caller_file())
-        p = Collector("invariant", str(self.name), self.defined_in)
-        p.check(isinstance(self.name, str) and ALERT_NAME.match(self.name) is not None, "name",
-                f"{self.name!r} must be an alert name in PascalCase")
+        p = Collector("invariant", self.name, self.defined_in)
+        p.guard("definition", self._validate, p)
+        p.raise_if_any()
+
+    def _validate(self, p: Collector) -> None:
+        p.check(isinstance(self.name, str) and ALERT_NAME.match(self.name) is not None
+                and len(self.name) <= MAX_ALERT_NAME, "name",
+                f"{self.name!r} must be an alert name in PascalCase, at most {MAX_ALERT_NAME} characters"[:200])
         try:
             parse_selector(self.counter)
         except SelectorError as error:
             p.add("counter", str(error))
-        for label in self.by:
+        trouble = fields.tuple_problem(self.by, "label names")
+        by: tuple = self.by if trouble is None else ()  # type: ignore[assignment]
+        if trouble:
+            p.add("by", trouble)
+        for label in by:
             p.check(is_valid_label_name(label) and label not in c.CORRELATION_IDS
-                    and label not in c.RESERVED_LABELS, "by", f"{label!r} cannot be an alert dimension")
+                    and label not in c.RESERVED_LABELS, "by", f"{label!r} cannot be an alert dimension"[:200])
         try:
-            p.check(parse_duration(self.window) >= MIN_WINDOW_SECONDS, "window",
+            seconds = parse_duration(self.window)
+            p.check(seconds >= MIN_WINDOW_SECONDS, "window",
                     f"{self.window} is too short to see an increase; use 2m or more")
+            p.check(seconds <= MAX_WINDOW_SECONDS, "window",
+                    f"{self.window} is longer than {format_duration(MAX_WINDOW_SECONDS)}: a violation must fire "
+                    "while someone can still act on it")
         except ValueError as error:
             p.add("window", str(error))
-        p.check(self.severity in TIERS, "severity", f"{self.severity!r} must be 'page' or 'ticket'")
-        p.check(isinstance(self.runbook, str), "runbook", "hand-written first steps, as Markdown text")
-        for name in ("summary", "description", "owner"):
+        p.check(isinstance(self.severity, str) and self.severity in TIERS, "severity",
+                f"{self.severity!r} must be 'page' or 'ticket'"[:200])
+        trouble = runbook_problem(self.runbook)
+        p.check(trouble is None, "runbook", f"hand-written first steps, as Markdown text: {trouble}")
+        # Summary and description are alert templates: {{ $labels.x }} for a label of `by`.
+        for name in ("summary", "description"):
             value = getattr(self, name)
-            p.check(isinstance(value, str) and value.strip() != "", name, f"an invariant needs a {name}")
+            trouble = fields.text_problem(value, name)
+            if trouble:
+                p.add(name, f"an invariant needs a {name}" if "give the" in trouble else trouble)
+                continue
+            for message in gotemplate.problems(value, tuple(str(label) for label in by)):
+                p.add(name, message)
+        if not isinstance(self.owner, str) or not self.owner.strip():
+            p.add("owner", "an invariant needs an owning team")
+        elif NAME.match(self.owner) is None:
+            p.add("owner", f"{self.owner!r} must be a team name: lower-case words joined by '-'"[:200])
+        p.check(isinstance(self.dashboard_uid, str) and NAME.match(self.dashboard_uid) is not None
+                and len(self.dashboard_uid) <= 40, "dashboard_uid",
+                f"{self.dashboard_uid!r} must be a dashboard uid (lower-case words joined by '-')"[:200])
         check_labels(self.labels, "labels", p)
-        p.raise_if_any()
+        if isinstance(self.labels, tuple):
+            for item in self.labels:
+                if isinstance(item, tuple) and len(item) == 2 and item[0] in by:
+                    p.add("labels", f"{item[0]!r} is a dimension of the alert (by); a fixed label would overwrite it")
 
     def expr(self) -> str:
         sel = parse_selector(self.counter).render()

@@ -1,9 +1,18 @@
-"""Definition problems: one line each, naming file, definition and field."""
+"""Definition problems: one line each, naming file, definition and field.
+
+While the catalogue loads a definitions file, constructors do not raise on
+the first bad definition: they add their problems to the file's collection
+(`collecting()`), so a file with three bad SLOs reports all three. Outside a
+load (a test building an SLO by hand) they raise `DefinitionError` at once.
+"""
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 _GENERATOR_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -16,7 +25,8 @@ class Problem:
     message: str
 
     def line(self) -> str:
-        return f"{self.file}: {self.definition}: {self.field}: {self.message}"
+        # One problem is one line: a newline in a user's value must not start another.
+        return " ".join(f"{self.file}: {self.definition}: {self.field}: {self.message}".splitlines())
 
 
 class DefinitionError(Exception):
@@ -25,6 +35,30 @@ class DefinitionError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))
         super().__init__("\n".join(p.line() for p in self.problems))
+
+
+_collected: contextvars.ContextVar[list[Problem] | None] = contextvars.ContextVar("kfm_problems", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[list[Problem]]:
+    """Within the block, definitions report problems into the yielded list instead of raising."""
+    found: list[Problem] = []
+    token = _collected.set(found)
+    try:
+        yield found
+    finally:
+        _collected.reset(token)
+
+
+def report(problems: list[Problem]) -> None:
+    """Raise the problems, or add them to the file being loaded."""
+    if not problems:
+        return
+    sink = _collected.get()
+    if sink is None:
+        raise DefinitionError(problems)
+    sink.extend(problems)
 
 
 def caller_file() -> str:
@@ -44,10 +78,11 @@ def caller_file() -> str:
 
 
 class Collector:
-    """Gathers field problems for one definition, raises them together."""
+    """Gathers field problems for one definition, reports them together."""
 
-    def __init__(self, kind: str, name: str, file: str):
-        self.definition = f"{kind} {name!r}"
+    def __init__(self, kind: str, name: object, file: str):
+        shown = name if isinstance(name, str) else repr(name)
+        self.definition = f"{kind} {shown[:80]!r}"
         self.file = file
         self.problems: list[Problem] = []
 
@@ -59,6 +94,14 @@ class Collector:
             self.add(field, message)
         return condition
 
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise DefinitionError(self.problems)
+    def guard(self, field: str, check, *args) -> None:
+        """Run one validation step; a value of a type nobody expected is a problem, not a crash."""
+        try:
+            check(*args)
+        except Exception as error:  # noqa: BLE001 - any crash here is a problem with the value
+            self.add(field, f"cannot be read: {type(error).__name__}: {error}")
+
+    def raise_if_any(self) -> bool:
+        """Report the problems (raise, or add to the file being loaded); True if there were none."""
+        report(self.problems)
+        return not self.problems

@@ -10,16 +10,39 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .re2check import fullmatch, re2_problem
+
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 OPERATORS = ("=~", "!~", "!=", "=")
-# Perl constructs Python's re accepts but Prometheus' RE2 refuses.
-_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?>|\\[1-9]|[*+?}]\+")
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
 
 
 class SelectorError(ValueError):
     pass
+
+
+_QUOTED = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def quote(value: str) -> str:
+    """A PromQL (and promtool series) string literal of any label value: the one place values are quoted."""
+    out = []
+    for char in value:
+        if char in _QUOTED:
+            out.append(_QUOTED[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def labels_text(labels: dict[str, str]) -> str:
+    """`{a="1", b="2"}` (sorted), or nothing for no labels."""
+    if not labels:
+        return ""
+    return "{" + ", ".join(f"{name}={quote(value)}" for name, value in sorted(labels.items())) + "}"
 
 
 @dataclass(frozen=True)
@@ -33,12 +56,11 @@ class Matcher:
             return value == self.value
         if self.op == "!=":
             return value != self.value
-        found = re.fullmatch(self.value, value) is not None
+        found = fullmatch(self.value, value)
         return found if self.op == "=~" else not found
 
     def render(self) -> str:
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'{self.label}{self.op}"{escaped}"'
+        return f"{self.label}{self.op}{quote(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -129,13 +151,10 @@ class _Parser:
             self.pos += len(op)
             value = self.string()
             if op in ("=~", "!~"):
-                try:
-                    re.compile(value)
-                except re.error as error:
-                    raise self.fail(f"bad regular expression {value!r} ({error})") from None
-                if _NOT_RE2.search(value):
-                    raise self.fail(f"regular expression {value!r} uses syntax Prometheus (RE2) does not "
-                                    "support (lookaround, backreference, atomic or possessive)")
+                trouble = re2_problem(value)
+                if trouble:
+                    raise self.fail(f"bad regular expression {value!r}: {trouble} (Prometheus runs RE2: no "
+                                    "lookaround, backreference, atomic or possessive groups)")
             found.append(Matcher(label, op, value))
             self.skip_space()
             if self.pos < len(self.text) and self.text[self.pos] == ",":

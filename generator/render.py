@@ -36,7 +36,7 @@ from .invariants import Invariant
 from .rules import RuleCounts, invariants_group, slo_groups
 from .runbooks import render_runbooks
 from .slo import SLO
-from .testgen import test_file
+from .testgen import test_file, test_subject
 
 GENERATOR = "kfm-observability generator"
 
@@ -90,7 +90,16 @@ def render_service(service: str, slos: list[SLO], catalog: Catalog) -> tuple[dic
         counts += group_counts
         head = header([catalog.relative(slo.defined_in)], definitions_hash([slo.canonical()]))
         files[c.rules_file(slo.name)] = head + yamlout.dump({"groups": groups})
-        files[c.rules_test_file(slo.name)] = _test_text(head, f"../rules/{slo.name}.rules.yaml", slo)
+        subject = test_subject(slo)
+        rule_file = f"../rules/{slo.name}.rules.yaml"
+        if subject is not slo:
+            count, total = len(subject.sli.datasets), len(slo.sli.datasets)  # type: ignore[attr-defined]
+            rule_file = c.sampled_rules_file(slo.name).rsplit("/", 1)[1]
+            files[c.sampled_rules_file(slo.name)] = (
+                head + f"# The rules of {slo.name} over {count} of its {total} datasets, for its generated tests:\n"
+                f"# every rule is the same except the per-dataset max-age constants of the others.\n"
+                + yamlout.dump({"groups": slo_groups(subject)[0]}))
+        files[c.rules_test_file(slo.name)] = _test_text(head, rule_file, subject)
     digest = definitions_hash([s.canonical() for s in slos])
     sources = sorted({catalog.relative(s.defined_in) for s in slos})
     rule_object = _prometheus_rule(c.prometheus_rule_name(service), service, service_groups, digest)

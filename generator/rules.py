@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from . import conventions as c
 from .durations import format_duration, parse_duration
+from .gotemplate import literal
 from .invariants import Invariant
 from .numbers import percent, text
 from .slo import SLO
@@ -90,8 +91,8 @@ def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
 
 def _common_labels(slo: SLO, tier: str) -> dict[str, str]:
     labels = {c.SEVERITY_LABEL: tier, c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service,
-              c.TEAM_LABEL: slo.owner}
-    labels.update(dict(slo.labels))
+              c.TEAM_LABEL: literal(slo.owner)}
+    labels.update({name: literal(value) for name, value in slo.labels})
     return labels
 
 
@@ -126,12 +127,12 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict:
     labels.update({c.TIER_LABEL: f"{pair.tier}-{pair.long_text}-{pair.short_text}",
                    c.LONG_WINDOW_LABEL: pair.long_text, c.SHORT_WINDOW_LABEL: pair.short_text,
                    c.BURN_RATE_LABEL: text(pair.factor)})
-    labels.update(dict(slo.alerting.tier(pair.tier).labels))
+    labels.update({name: literal(value) for name, value in slo.alerting.tier(pair.tier).labels})
     lasts = format_duration(int(slo.period_seconds / pair.factor) // 60 * 60)
     summary = (f"{_subject(slo)}: error budget burning faster than {text(pair.factor)}x "
                f"over {pair.long_text} and {pair.short_text}")
     description = (
-        f"{slo.description.strip()} The error ratio over the last {pair.long_text} is "
+        f"{literal(slo.description.strip())} The error ratio over the last {pair.long_text} is "
         f"{{{{ $value | humanizePercentage }}}}, above {percent(pair.threshold(slo.error_budget))} "
         f"({text(pair.factor)}x the {percent(slo.error_budget)} error budget of the "
         f"{percent(slo.objective)} objective), and it is above that over {pair.short_text} too, "  # type: ignore[arg-type]
@@ -144,7 +145,7 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict:
 
 
 def no_data_alert(slo: SLO) -> dict:
-    sources = ", ".join(s.render() for s in slo.sli.source_selectors())  # type: ignore[attr-defined]
+    sources = literal(", ".join(s.render() for s in slo.sli.source_selectors()))  # type: ignore[attr-defined]
     subject = f"dataset {{{{ $labels.{c.DATASET} }}}} of " if slo.sli.kind == "freshness" else ""  # type: ignore[attr-defined]
     summary = f"No data for the SLI of {subject}{slo.name}: its burn-rate alerts cannot fire"
     description = (f"A source series of the {slo.name} SLI ({sources}) is absent, so the SLO "
@@ -160,8 +161,8 @@ def no_data_alert(slo: SLO) -> dict:
 def invariants_group(invariants: tuple[Invariant, ...]) -> tuple[dict, RuleCounts]:
     rules = []
     for inv in invariants:
-        labels = {c.SEVERITY_LABEL: inv.severity, c.TEAM_LABEL: inv.owner}
-        labels.update(dict(inv.labels))
+        labels = {c.SEVERITY_LABEL: inv.severity, c.TEAM_LABEL: literal(inv.owner)}
+        labels.update({name: literal(value) for name, value in inv.labels})
         rules.append({"alert": inv.name, "expr": inv.expr(), "labels": dict(sorted(labels.items())),
                       "annotations": {"summary": inv.summary, "description": inv.description,
                                       "runbook_url": c.runbook_url(inv.name),

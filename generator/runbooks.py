@@ -29,6 +29,15 @@ GENERIC_NO_DATA_STEPS = (
 )
 
 
+_MARKDOWN_ACTIVE = str.maketrans({ch: "\\" + ch for ch in "\\`[]<>|"})
+
+
+def plain(text: str) -> str:
+    """User text shown as written inside Markdown: one line, no emphasis, link, HTML or table cell
+    break (a team's channel, a description in a table)."""
+    return " ".join(text.split("\n")).translate(_MARKDOWN_ACTIVE)
+
+
 def _intro(source: str) -> str:
     return (f"> Generated from `{source}` by the kfm-observability generator. First steps are hand-written "
             f"in that definition's `runbook` field; change them there and run `make render`.\n\n")
@@ -50,9 +59,9 @@ def _owner_section(owner: str, catalog: Catalog) -> str:
     team = catalog.team(owner)
     if team is None:
         return f"## Escalation\n\nOwner: `{owner}` (not a team defined in alerts/teams.py).\n"
-    channel = f" Incident channel: {team.channel}." if team.channel else ""
-    return (f"## Escalation\n\n1. {team.on_call} (team `{team.name}`).{channel}\n"
-            f"2. Not acknowledged, or the budget will run out before it is fixed: {team.escalation}.\n")
+    channel = f" Incident channel: {plain(team.channel)}." if team.channel else ""
+    return (f"## Escalation\n\n1. {plain(team.on_call)} (team `{team.name}`).{channel}\n"
+            f"2. Not acknowledged, or the budget will run out before it is fixed: {plain(team.escalation)}.\n")
 
 
 def _first_steps(notes: str, generic: str) -> str:
@@ -68,7 +77,7 @@ def _slo_facts(slo: SLO, catalog: Catalog, severity: str) -> str:
     budget = format_duration(budget_as_time(slo.error_budget, slo.period_seconds))
     return _table([
         ("severity", _severity_line(severity, catalog)),
-        ("SLO", f"`{slo.name}`: {slo.description}"),
+        ("SLO", f"`{slo.name}`: {plain(slo.description)}"),
         ("objective", f"{percent(slo.objective)} over {slo.period}"),  # type: ignore[arg-type]
         ("error budget", f"{percent(slo.error_budget)}: {budget} of total outage per {slo.period}"),
         ("service", f"`{slo.service}`"),
@@ -144,7 +153,7 @@ def no_data_runbook(slo: SLO, catalog: Catalog) -> str:
 
 def invariant_runbook(inv: Invariant, catalog: Catalog) -> str:
     facts = _table([("severity", _severity_line(inv.severity, catalog)), ("owner", f"`{inv.owner}`")])
-    meaning = (f"## What it means\n\n{inv.summary}\n\n{inv.description}\n\nThis invariant must stay at zero: "
+    meaning = (f"## What it means\n\n{plain(inv.summary)}\n\n{plain(inv.description)}\n\nThis invariant must stay at zero: "
                f"any increase of the counter in {inv.window} fires it, including a violation counted by a "
                f"series that did not exist before.\n")
     queries = f"## Queries to run\n\n```promql\n{inv.expr()}\n```\n"

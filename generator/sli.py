@@ -15,7 +15,9 @@ stale ticks: avg_over_time(stale).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from . import conventions as c
+from . import fields
 from .durations import format_duration, parse_duration
 from .promql import Selector, SelectorError, is_valid_label_name, parse_selector
 
@@ -40,7 +42,14 @@ def _parse(field_name: str, text: object, problems: list[tuple[str, str]]) -> Se
         return None
 
 
-def _check_group_by(group_by: tuple[str, ...], problems: list[tuple[str, str]]) -> None:
+def _check_group_by(group_by: object, problems: list[tuple[str, str]]) -> None:
+    trouble = fields.tuple_problem(group_by, "label names")
+    if trouble:
+        problems.append(("sli.group_by", trouble))
+        return
+    assert isinstance(group_by, tuple)
+    if len(set(group_by)) != len(group_by):
+        problems.append(("sli.group_by", "a label is given twice"))
     for label in group_by:
         if not is_valid_label_name(label):
             problems.append(("sli.group_by", f"{label!r} is not a valid label name"))
@@ -141,11 +150,14 @@ class EventsRatio(EventSLI):
     examples: tuple | dict = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "group_by", tuple(self.group_by))
+        object.__setattr__(self, "group_by", fields.ordered(self.group_by))
         if isinstance(self.examples, dict):
-            frozen = tuple(sorted(
-                (side, tuple(sorted(labels.items())) if isinstance(labels, dict) else labels)
-                for side, labels in self.examples.items()))
+            try:
+                frozen = tuple(sorted(
+                    (side, tuple(sorted(labels.items())) if isinstance(labels, dict) else labels)
+                    for side, labels in self.examples.items()))
+            except TypeError:
+                frozen = tuple((side, labels) for side, labels in self.examples.items())
             object.__setattr__(self, "examples", frozen)
 
     def example_labels(self) -> dict[str, dict[str, str]]:
@@ -171,9 +183,19 @@ class EventsRatio(EventSLI):
             if missing:
                 found.append((chosen_field, f"must keep every matcher of total ({', '.join(missing)}), "
                                             "or it counts events that total does not"))
-        for side, labels in self.examples:
-            if side not in ("bad", "good") or not isinstance(labels, tuple):
-                found.append(("sli.examples", "give examples as {'bad': {label: value}, 'good': {label: value}}"))
+        shape_ok = isinstance(self.examples, tuple) and all(
+            isinstance(item, tuple) and len(item) == 2 and item[0] in ("bad", "good") and isinstance(item[1], tuple)
+            and all(isinstance(pair, tuple) and len(pair) == 2 for pair in item[1]) for item in self.examples)
+        if not shape_ok:
+            found.append(("sli.examples", "give examples as {'bad': {label: value}, 'good': {label: value}}"))
+        else:
+            for side, labels in self.examples:
+                for name, value in labels:
+                    if not is_valid_label_name(name):
+                        found.append(("sli.examples", f"{side}: {name!r} is not a valid label name"))
+                    trouble = fields.label_value_problem(value)
+                    if trouble:
+                        found.append(("sli.examples", f"{side}: label {name!r}: {trouble}"))
         _check_group_by(self.group_by, found)
         return found
 
@@ -203,7 +225,7 @@ class Latency(EventSLI):
         return f"absent({src.total.render()})\nor on ()\nabsent({src.good.render()})"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "group_by", tuple(self.group_by))
+        object.__setattr__(self, "group_by", fields.ordered(self.group_by))
 
     def sources(self) -> EventSources:
         hist = parse_selector(self.histogram)
@@ -221,7 +243,7 @@ class Latency(EventSLI):
             buckets = c.HISTOGRAM_BUCKETS.get(hist.metric)
             if buckets is None:
                 found.append(("sli.histogram", f"{hist.metric!r} has no buckets in the conventions module"))
-            elif not isinstance(self.threshold_seconds, (int, float)) or isinstance(self.threshold_seconds, bool):
+            elif not fields.is_number(self.threshold_seconds):
                 found.append(("sli.threshold_seconds", f"expected seconds as a number, got {self.threshold_seconds!r}"))
             elif float(self.threshold_seconds) not in buckets:
                 found.append(("sli.threshold_seconds", f"{self.threshold_seconds!r} is not a bucket boundary of "
@@ -249,7 +271,7 @@ class PolicyDecisionHealth(EventSLI):
     kind = "policy_decision_health"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "group_by", tuple(self.group_by))
+        object.__setattr__(self, "group_by", fields.ordered(self.group_by))
 
     def sources(self) -> EventSources:
         total = Selector(c.POLICY_DECISIONS)
@@ -259,13 +281,18 @@ class PolicyDecisionHealth(EventSLI):
 
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
-        if self.route is not None and (not isinstance(self.route, str) or not self.route):
-            found.append(("sli.route", "give a route or leave it out"))
+        if self.route is not None:
+            trouble = fields.label_value_problem(self.route)
+            if trouble:
+                found.append(("sli.route", f"give a route or leave it out: {trouble}"))
         _check_group_by(self.group_by, found)
         return found
 
     def canonical(self) -> dict:
         return {"kind": "policy_decision_health", "route": self.route, "group_by": list(self.group_by)}
+
+
+MAX_DATASET_AGE = 35 * 86400  # a monthly cadence (31d) and some slack; generated tests run through one max age
 
 
 @dataclass(frozen=True)
@@ -275,10 +302,31 @@ class DatasetMaxAge:
     dataset: str
     max_age: str
     cadence: str = ""
+    origin: str = dataclass_field(default="", compare=False)  # "slo/datasets.csv line 4", for messages
 
     @property
     def max_age_seconds(self) -> int:
         return parse_duration(self.max_age)
+
+
+def dataset_problems(item: DatasetMaxAge) -> list[tuple[str, str]]:
+    """(column, message) for one dataset: its name is a label value, its max age a bounded duration."""
+    found = []
+    trouble = fields.label_value_problem(item.dataset)
+    if trouble:
+        found.append(("dataset", "give the dataset's name" if "empty value" in trouble else trouble))
+    elif item.dataset != item.dataset.strip():
+        found.append(("dataset", f"{item.dataset!r} has spaces around it"))
+    try:
+        seconds = item.max_age_seconds
+        if seconds > MAX_DATASET_AGE:
+            found.append(("max_age", f"{item.max_age} is longer than {format_duration(MAX_DATASET_AGE)}, the "
+                                     "longest maximum age (docs/definitions.md)"))
+    except ValueError as error:
+        found.append(("max_age", str(error)))
+    if not isinstance(item.cadence, str):
+        found.append(("cadence", f"expected text, got {type(item.cadence).__name__}"))
+    return found
 
 
 @dataclass(frozen=True)
@@ -297,29 +345,32 @@ class Freshness:
     group_by: tuple[str, ...] = (c.DATASET,)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "datasets", tuple(self.datasets))
+        object.__setattr__(self, "datasets", fields.ordered(self.datasets))
         object.__setattr__(self, "group_by", (c.DATASET,))
 
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         _parse("sli.metric", self.metric, found)
+        trouble = fields.tuple_problem(self.datasets, "DatasetMaxAge(...)")
+        if trouble:
+            return found + [("sli.datasets", trouble)]
         if not self.datasets:
             found.append(("sli.datasets", "a freshness SLO needs at least one dataset"))
-        seen: set[str] = set()
+        seen: dict[str, DatasetMaxAge] = {}
         for index, item in enumerate(self.datasets):
             where = f"sli.datasets[{index}]"
             if not isinstance(item, DatasetMaxAge):
-                found.append((where, f"expected DatasetMaxAge, got {item!r}"))
+                found.append((where, f"expected DatasetMaxAge, got {type(item).__name__}"))
                 continue
-            if not isinstance(item.dataset, str) or not item.dataset:
-                found.append((f"{where}.dataset", "give the dataset's name"))
-            elif item.dataset in seen:
-                found.append((f"{where}.dataset", f"{item.dataset!r} is listed twice"))
-            seen.add(item.dataset)
-            try:
-                item.max_age_seconds
-            except ValueError as error:
-                found.append((f"{where}.max_age", f"dataset {item.dataset!r}: {error}"))
+            named = f"{where} ({item.origin})" if item.origin else where
+            for column, message in dataset_problems(item):
+                found.append((f"{named}.{column}", f"dataset {item.dataset!r}: {message}"[:300]))
+            if isinstance(item.dataset, str):
+                if item.dataset in seen:
+                    first = seen[item.dataset]
+                    also = f" (also {first.origin})" if first.origin else ""
+                    found.append((f"{named}.dataset", f"{item.dataset!r} is listed twice{also}"))
+                seen.setdefault(item.dataset, item)
         return found
 
     def selector(self) -> Selector:

@@ -1,12 +1,12 @@
 """The SLO definition model: frozen, typed, validated at construction."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from . import conventions as c
+from . import fields
 from .durations import format_duration, parse_duration
 from .numbers import exact
 from .problems import Collector, caller_file
@@ -14,23 +14,47 @@ from .promql import is_valid_label_name
 from .sli import SLI_KINDS
 from .windows import TIERS, WindowPair, base_window, default_pairs, period_seconds
 
-NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+NAME = fields.NAME
+MAX_NO_DATA_FOR = 86400          # a no-data alert that waits longer than a day is no alert
+MAX_WINDOW = 3 * 86400           # generated tests simulate every minute of the longest window, three times
+MAX_MIN_EVENTS = 10**9           # generated test traffic meets the guard; counters stay exact in float64
+MIN_BUDGET_SECONDS = 1           # a budget under a second of outage per period cannot be alerted on
 
 
-def freeze_labels(labels: object) -> tuple[tuple[str, str], ...]:
+def freeze_labels(labels: object) -> object:
+    """Labels as sorted (name, value) pairs; anything that is not a dict or pairs is kept for the validator."""
     if isinstance(labels, dict):
-        return tuple(sorted(labels.items()))
-    return tuple(labels)  # type: ignore[arg-type]
+        try:
+            return tuple(sorted(labels.items()))
+        except TypeError:
+            return tuple(sorted(labels.items(), key=repr))
+    return fields.ordered(labels)
 
 
-def check_labels(labels: tuple, where: str, problems: Collector) -> None:
+def check_labels(labels: object, where: str, problems: Collector) -> None:
+    if not isinstance(labels, tuple) or not all(isinstance(item, tuple) and len(item) == 2 for item in labels):
+        problems.add(where, f"give labels as a dict of names to values, got {type(labels).__name__}")
+        return
     for name, value in labels:
         if not is_valid_label_name(name):
             problems.add(where, f"{name!r} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not __*)")
         elif name in c.RESERVED_LABELS:
             problems.add(where, f"{name!r} is set by the generator and cannot be overridden")
-        if not isinstance(value, str):
-            problems.add(where, f"label {name!r} needs a string value, got {value!r}")
+        trouble = fields.label_value_problem(value)
+        if trouble:
+            problems.add(where, f"label {name!r}: {trouble}")
+
+
+def runbook_problem(text: object) -> str | None:
+    """Hand-written first steps: Markdown text whose code fences close, so the generated
+    sections after it are not swallowed into a code block."""
+    trouble = fields.text_problem(text, "first steps", required=False, limit=20000)
+    if trouble:
+        return trouble
+    fences = sum(1 for line in str(text).splitlines() if line.lstrip().startswith(("```", "~~~")))
+    if fences % 2:
+        return "a code fence (```) is opened and never closed"
+    return None
 
 
 @dataclass(frozen=True)
@@ -45,16 +69,19 @@ class BurnWindow:
 
 def _check_waiver(waiver: object, where: str, p: Collector) -> None:
     if not isinstance(waiver, Waiver):
-        p.add(where, f"expected Waiver(...), got {waiver!r}")
+        p.add(where, f"expected Waiver(...), got {type(waiver).__name__}")
         return
-    try:
-        date.fromisoformat(waiver.expires)
-        valid = len(waiver.expires) == 10
-    except (TypeError, ValueError):
-        valid = False
+    valid = isinstance(waiver.expires, str) and len(waiver.expires) == 10
+    if valid:
+        try:
+            date.fromisoformat(waiver.expires)
+        except ValueError:
+            valid = False
     p.check(valid, f"{where}.expires", f"{waiver.expires!r} must be a date, YYYY-MM-DD")
-    p.check(isinstance(waiver.approved_by, str) and waiver.approved_by.strip() != "", f"{where}.approved_by",
-            "say who approved the waiver")
+    p.check(fields.text_problem(waiver.reason, "reason", multiline=False, limit=500) is None, f"{where}.reason",
+            "say why the page tier may be off, in one line")
+    p.check(fields.text_problem(waiver.approved_by, "approver", multiline=False, limit=200) is None,
+            f"{where}.approved_by", "say who approved the waiver, in one line")
 
 
 @dataclass(frozen=True)
@@ -81,7 +108,7 @@ class Tier:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", freeze_labels(self.labels))
-        object.__setattr__(self, "windows", tuple(self.windows))
+        object.__setattr__(self, "windows", fields.ordered(self.windows))
 
     @classmethod
     def disabled(cls, reason: str, waiver: Waiver | None = None) -> "Tier":
@@ -118,35 +145,52 @@ class SLO:
         object.__setattr__(self, "labels", freeze_labels(self.labels))
         if not self.defined_in:
             object.__setattr__(self, "defined_in", caller_file())
-        problems = Collector("SLO", str(self.name), self.defined_in)
-        self._validate(problems)
-        problems.raise_if_any()
-        object.__setattr__(self, "objective", exact(self.objective))
+        problems = Collector("SLO", self.name, self.defined_in)
+        problems.guard("definition", self._validate, problems)
+        if problems.raise_if_any():
+            object.__setattr__(self, "objective", exact(self.objective))
 
     # --- validation -------------------------------------------------------
     def _validate(self, p: Collector) -> None:
         p.check(isinstance(self.name, str) and NAME.match(self.name) is not None, "name",
-                f"{self.name!r} must be lower-case words joined by '-' (e.g. 'evidence-availability')")
+                f"{self.name!r} must be lower-case words joined by '-' (e.g. 'evidence-availability')"[:200])
         p.check(not isinstance(self.name, str) or len(self.name) <= c.MAX_SLO_NAME, "name",
                 f"at most {c.MAX_SLO_NAME} characters, so its dashboard uid fits Grafana's 40")
         p.check(isinstance(self.service, str) and NAME.match(self.service) is not None, "service",
-                f"{self.service!r} must be lower-case words joined by '-'")
+                f"{self.service!r} must be lower-case words joined by '-'"[:200])
+        p.check(not isinstance(self.service, str) or len(self.service) <= fields.MAX_SERVICE_NAME, "service",
+                f"at most {fields.MAX_SERVICE_NAME} characters: it names a Kubernetes object and a label value")
         p.check(isinstance(self.owner, str) and self.owner.strip() != "", "owner",
                 "every SLO needs an owning team")
-        p.check(isinstance(self.description, str) and self.description.strip() != "", "description",
-                "say what the SLO protects, for the on-call engineer")
-        p.check(isinstance(self.runbook, str), "runbook", "hand-written first steps, as Markdown text")
+        if isinstance(self.owner, str) and self.owner.strip():
+            p.check(NAME.match(self.owner) is not None and len(self.owner) <= 63, "owner",
+                    f"{self.owner!r} must be a team name: lower-case words joined by '-'"[:200])
+        trouble = fields.text_problem(self.description, "description")
+        if trouble:
+            p.add("description", "say what the SLO protects, for the on-call engineer" if "give the" in trouble
+                  else trouble)
+        trouble = runbook_problem(self.runbook)
+        if trouble:
+            p.add("runbook", f"hand-written first steps, as Markdown text: {trouble}")
+        objective: Decimal | None
         try:
-            objective = exact(self.objective)
-            p.check(Decimal(0) < objective < Decimal(1), "objective",
-                    f"{self.objective!r} must be a ratio strictly between 0 and 1 (e.g. 0.999)")
+            objective = exact(self.objective)  # type: ignore[arg-type]
+            if not p.check(Decimal(0) < objective < Decimal(1), "objective",
+                           f"{self.objective!r} must be a ratio strictly between 0 and 1 (e.g. 0.999)"):
+                objective = None
         except ValueError as error:
             p.add("objective", str(error))
             objective = None
+        period: int | None
         try:
-            period_seconds(self.period)
+            period = period_seconds(self.period)
         except ValueError as error:
             p.add("period", str(error))
+            period = None
+        if objective is not None and period is not None:
+            p.check((1 - objective) * period >= MIN_BUDGET_SECONDS, "objective",
+                    f"{self.objective!r} leaves an error budget of {format(((1 - objective) * period).normalize(), 'f')}s per "
+                    f"{self.period}: at least {MIN_BUDGET_SECONDS}s, or no alert can tell burning from healthy")
         check_labels(self.labels, "labels", p)
         self._check_no_overlap(p, self.labels, "labels")
         if not isinstance(self.sli, SLI_KINDS):
@@ -155,43 +199,56 @@ class SLO:
             for where, message in self.sli.problems():
                 p.add(where, message)
         if not isinstance(self.alerting, Alerting):
-            p.add("alerting", f"expected Alerting(...), got {self.alerting!r}")
+            p.add("alerting", f"expected Alerting(...), got {type(self.alerting).__name__}")
             return
-        self._validate_alerting(p, objective)
+        self._validate_alerting(p, objective, period)
 
-    def _validate_alerting(self, p: Collector, objective: Decimal | None) -> None:
+    def _validate_alerting(self, p: Collector, objective: Decimal | None, period: int | None) -> None:
         a = self.alerting
-        p.check(isinstance(a.min_events, int) and a.min_events >= 0, "alerting.min_events",
-                f"{a.min_events!r} must be a whole number of events, 0 or more")
-        p.check(not a.min_events or getattr(self.sli, "uses_events", True), "alerting.min_events",
-                "a freshness SLI counts evaluation ticks, not events: leave min_events at 0")
+        if p.check(fields.is_whole(a.min_events) and 0 <= a.min_events <= MAX_MIN_EVENTS, "alerting.min_events",
+                   f"{a.min_events!r} must be a whole number of events from 0 to {MAX_MIN_EVENTS:,}"[:200]):
+            p.check(not a.min_events or getattr(self.sli, "uses_events", True), "alerting.min_events",
+                    "a freshness SLI counts evaluation ticks, not events: leave min_events at 0")
         try:
-            parse_duration(a.no_data_for)
+            p.check(parse_duration(a.no_data_for) <= MAX_NO_DATA_FOR, "alerting.no_data_for",
+                    f"{a.no_data_for} is longer than {format_duration(MAX_NO_DATA_FOR)}: an SLI without data "
+                    "for that long is unobserved and must page sooner")
         except ValueError as error:
             p.add("alerting.no_data_for", str(error))
-        p.check(a.no_data_severity in ("", *TIERS), "alerting.no_data_severity",
-                f"{a.no_data_severity!r} must be 'page' or 'ticket'")
-        try:
-            period: int | None = period_seconds(self.period)
-        except ValueError:
-            period = None
-        budget = (1 - objective) if objective is not None and Decimal(0) < objective < Decimal(1) else None
+        p.check(isinstance(a.no_data_severity, str) and a.no_data_severity in ("", *TIERS),
+                "alerting.no_data_severity", f"{a.no_data_severity!r} must be 'page' or 'ticket'"[:200])
+        budget = (1 - objective) if objective is not None else None
         for tier_name in TIERS:
             tier = a.tier(tier_name)
             where = f"alerting.{tier_name}"
             if not isinstance(tier, Tier):
-                p.add(where, f"expected Tier(...), got {tier!r}")
+                p.add(where, f"expected Tier(...), got {type(tier).__name__}")
                 continue
             check_labels(tier.labels, f"{where}.labels", p)
             self._check_no_overlap(p, tier.labels, f"{where}.labels")
+            if not p.check(isinstance(tier.enabled, bool), f"{where}.enabled", "True or False"):
+                continue
             if not tier.enabled:
-                p.check(tier.disabled_reason.strip() != "", f"{where}.disabled_reason",
-                        "a disabled tier needs a stated reason")
+                p.check(isinstance(tier.disabled_reason, str) and tier.disabled_reason.strip() != "",
+                        f"{where}.disabled_reason", "a disabled tier needs a stated reason")
+                if isinstance(tier.disabled_reason, str) and tier.disabled_reason.strip():
+                    trouble = fields.text_problem(tier.disabled_reason, "reason", multiline=False, limit=500)
+                    p.check(trouble is None, f"{where}.disabled_reason", str(trouble))
                 if tier.waiver is not None:
                     _check_waiver(tier.waiver, f"{where}.waiver", p)
                 continue
+            trouble = fields.tuple_problem(tier.windows, "BurnWindow(...)")
+            if trouble:
+                p.add(f"{where}.windows", trouble)
+                continue
+            seen: dict[tuple[int, int], int] = {}
             for index, window in enumerate(tier.windows):
-                self._validate_window(p, f"{where}.windows[{index}]", window, period, objective)
+                key = self._validate_window(p, f"{where}.windows[{index}]", window, period, objective)
+                if key is not None:
+                    if key in seen:
+                        p.add(f"{where}.windows[{index}]", f"the same long/short windows as windows[{seen[key]}]: "
+                                                           "one pair per pair of windows (its tier label names them)")
+                    seen.setdefault(key, index)
             if not tier.windows and budget is not None and period is not None:
                 for pair in default_pairs(period, tier_name):
                     p.check(pair.factor * budget < 1, f"{where}",
@@ -199,39 +256,57 @@ class SLO:
                             f"{budget} budget, an error ratio over 100%: it could never fire. Give windows "
                             f"with lower factors, or disable the tier with a reason")
 
-    def _check_no_overlap(self, p: Collector, labels: tuple, where: str) -> None:
-        grouped = set(getattr(self.sli, "group_by", ()) or ())
-        for name, _ in labels:
-            p.check(name not in grouped, where,
-                    f"{name!r} is a dimension of the SLI (group_by); a fixed label would overwrite it")
+    def _check_no_overlap(self, p: Collector, labels: object, where: str) -> None:
+        grouped = getattr(self.sli, "group_by", ())
+        grouped = set(grouped) if isinstance(grouped, tuple) else set()
+        if not isinstance(labels, tuple):
+            return
+        for item in labels:
+            if isinstance(item, tuple) and len(item) == 2:
+                p.check(item[0] not in grouped, where,
+                        f"{item[0]!r} is a dimension of the SLI (group_by); a fixed label would overwrite it")
 
-    def _validate_window(self, p: Collector, where: str, window: BurnWindow, period: int | None,
-                         objective: Decimal | None) -> None:
+    def _validate_window(self, p: Collector, where: str, window: object, period: int | None,
+                         objective: Decimal | None) -> tuple[int, int] | None:
+        """Problems of one custom window; its (long, short) seconds when they are valid."""
+        if not isinstance(window, BurnWindow):
+            p.add(where, f"expected BurnWindow(long, short, factor), got {type(window).__name__}")
+            return None
         seconds = {}
         for part in ("long", "short", "for_"):
             try:
                 seconds[part] = parse_duration(getattr(window, part))
             except ValueError as error:
                 p.add(f"{where}.{part}", str(error))
+        key = None
         if "long" in seconds and "short" in seconds:
-            p.check(seconds["short"] < seconds["long"], f"{where}.short",
-                    "the short window must be shorter than the long one")
+            ok = p.check(seconds["short"] < seconds["long"], f"{where}.short",
+                         "the short window must be shorter than the long one")
             base = base_window(period) if period is not None else c.BASE_WINDOW_SECONDS
-            p.check(seconds["short"] >= base, f"{where}.short",
-                    f"windows shorter than the {format_duration(base)} staging base are not supported")
+            ok &= p.check(seconds["short"] >= base, f"{where}.short",
+                          f"windows shorter than the {format_duration(base)} staging base are not supported")
             if period is not None:
-                p.check(seconds["long"] <= period, f"{where}.long",
-                        f"{window.long} is longer than the SLO period {self.period}")
+                ok &= p.check(seconds["long"] <= period, f"{where}.long",
+                              f"{window.long} is longer than the SLO period {self.period}")
+            ok &= p.check(seconds["long"] <= MAX_WINDOW, f"{where}.long",
+                          f"{window.long} is longer than {format_duration(MAX_WINDOW)}, the longest window the "
+                          "generated promtool tests can simulate (docs/definitions.md)")
+            if "for_" in seconds:
+                p.check(seconds["for_"] <= seconds["long"], f"{where}.for_",
+                        f"{window.for_} is longer than the long window {window.long}: the condition would have "
+                        "to hold longer than the window that measures it")
+            key = (seconds["long"], seconds["short"]) if ok else None
         try:
-            factor = exact(window.factor)
+            factor = exact(window.factor)  # type: ignore[arg-type]
         except ValueError as error:
             p.add(f"{where}.factor", str(error))
-            return
+            return key
         if not p.check(factor > 0, f"{where}.factor", "a burn factor must be above 0"):
-            return
-        if objective is not None and Decimal(0) < objective < Decimal(1):
+            return key
+        if objective is not None:
             p.check(factor * (1 - objective) < 1, f"{where}.factor",
                     f"{factor} x the {1 - objective} error budget is 100% errors or more: the alert could never fire")
+        return key
 
     # --- derived ----------------------------------------------------------
     @property

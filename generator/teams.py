@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import fields
 from .problems import Collector, caller_file
 
 TEAM_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -22,12 +23,15 @@ class Team:
     def __post_init__(self) -> None:
         if not self.defined_in:
             object.__setattr__(self, "defined_in", caller_file())
-        p = Collector("team", str(self.name), self.defined_in)
-        p.check(isinstance(self.name, str) and TEAM_NAME.match(self.name) is not None, "name",
-                f"{self.name!r} must be lower-case words joined by '-'")
-        for name in ("on_call", "escalation"):
+        p = Collector("team", self.name, self.defined_in)
+        p.check(isinstance(self.name, str) and TEAM_NAME.match(self.name) is not None and len(self.name) <= 63,
+                "name", f"{self.name!r} must be lower-case words joined by '-', at most 63 characters"[:200])
+        for name in ("on_call", "escalation", "channel"):
             value = getattr(self, name)
-            p.check(isinstance(value, str) and value.strip() != "", name, f"a team needs its {name.replace('_', '-')}")
+            trouble = fields.text_problem(value, name.replace("_", "-"), multiline=False, limit=300,
+                                          required=name != "channel")
+            if trouble:
+                p.add(name, f"a team needs its {name.replace('_', '-')}" if "give the" in trouble else trouble)
         p.raise_if_any()
 
     def canonical(self) -> dict:

@@ -6,14 +6,19 @@ import re
 from dataclasses import dataclass, field
 
 from . import conventions as c
+from . import fields
 from .problems import Collector, caller_file
+from .re2check import re2_problem
 
 ENV_VAR = re.compile(r"^[A-Z][A-Z0-9_]*$")
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_.]*$")
+ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_.]{0,254}$")
+SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")  # service.name, quoted inside OTTL statements
+MAX_SLOW_TRACE_MS = 3_600_000
+MAX_CARDINALITY_LIMIT = 1_000_000
 SIGNALS = ("traces", "metrics", "logs")
 
 
@@ -31,7 +36,10 @@ class Environment:
     rule_selector: tuple[tuple[str, str], ...] = (("prometheus", "kfm"),)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rule_selector", tuple(sorted(dict(self.rule_selector).items())))
+        try:
+            object.__setattr__(self, "rule_selector", tuple(sorted(dict(self.rule_selector).items())))
+        except (TypeError, ValueError):
+            pass  # Telemetry's validation names the field
 
 
 @dataclass(frozen=True)
@@ -49,45 +57,92 @@ class Telemetry:
 
     def __post_init__(self) -> None:
         for name in ("services", "red_services", "slow_trace_services", "delete_attributes",
-                     "hash_attributes", "environments", "blocked_value_patterns"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+                     "hash_attributes", "blocked_value_patterns"):
+            object.__setattr__(self, name, fields.ordered(getattr(self, name)))
+        if isinstance(self.environments, list):  # order matters (the last is the GitOps base): no sets
+            object.__setattr__(self, "environments", tuple(self.environments))
         if not self.defined_in:
             object.__setattr__(self, "defined_in", caller_file())
         p = Collector("telemetry", "kfm", self.defined_in)
-        p.check(bool(self.services), "services", "name the services that send telemetry")
+        p.guard("definition", self._validate, p)
+        p.raise_if_any()
+
+    def _names(self, p: Collector, where: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+        value = getattr(self, where)
+        trouble = fields.tuple_problem(value, what)
+        if trouble:
+            p.add(where, trouble)
+            return ()
+        good = []
+        for item in value:
+            if isinstance(item, str) and pattern.match(item) is not None:
+                good.append(item)
+            else:
+                p.add(where, f"{item!r} is not {what[:-1] if what.endswith('s') else what}"[:200])
+        return tuple(good)
+
+    def _validate(self, p: Collector) -> None:
+        services = self._names(p, "services", SERVICE, "service names")
+        p.check(self.services != (), "services", "name the services that send telemetry")
         for where in ("red_services", "slow_trace_services"):
-            unknown = set(getattr(self, where)) - set(self.services)
+            unknown = set(self._names(p, where, SERVICE, "service names")) - set(services)
             p.check(not unknown, where, f"not in services: {', '.join(sorted(unknown))}")
+        keys = {}
         for where in ("delete_attributes", "hash_attributes"):
-            for key in getattr(self, where):
-                p.check(ATTRIBUTE.match(key) is not None, where, f"{key!r} is not an attribute name")
+            keys[where] = self._names(p, where, ATTRIBUTE, "attribute names")
+            for key in keys[where]:
                 p.check(key not in c.CORRELATION_IDS, where,
                         f"{key!r} is a correlation ID: it must survive on spans and logs")
-        overlap = set(self.delete_attributes) & set(self.hash_attributes)
+        overlap = set(keys["delete_attributes"]) & set(keys["hash_attributes"])
         p.check(not overlap, "hash_attributes", f"also deleted: {', '.join(sorted(overlap))}")
-        p.check(self.slow_trace_ms > 0, "slow_trace_ms", "a latency threshold above 0")
-        p.check(self.span_metrics_cardinality_limit > 0, "span_metrics_cardinality_limit", "above 0")
-        names = [e.name for e in self.environments]
-        p.check(sorted(names) == sorted(set(names)) and bool(names), "environments",
+        p.check(fields.is_whole(self.slow_trace_ms) and 0 < self.slow_trace_ms <= MAX_SLOW_TRACE_MS, "slow_trace_ms",
+                f"a latency threshold in whole milliseconds, above 0 and at most {MAX_SLOW_TRACE_MS}")
+        p.check(fields.is_whole(self.span_metrics_cardinality_limit)
+                and 0 < self.span_metrics_cardinality_limit <= MAX_CARDINALITY_LIMIT,
+                "span_metrics_cardinality_limit", f"a whole number above 0, at most {MAX_CARDINALITY_LIMIT}")
+        trouble = fields.tuple_problem(self.environments, "Environment(...)")
+        if trouble:
+            p.add("environments", trouble + " (in order: the last one is the GitOps base)")
+            return
+        envs = [e for e in self.environments if isinstance(e, Environment)]
+        if len(envs) != len(self.environments):
+            p.add("environments", "every item must be an Environment(...)")
+        names = [e.name for e in envs]
+        p.check(len(names) == len(set(map(repr, names))) and bool(names), "environments",
                 "give each environment once")
-        for env in self.environments:
-            p.check(0 <= env.trace_sampling_percent <= 100, f"environments[{env.name}].trace_sampling_percent",
-                    "a percentage from 0 to 100")
-            p.check(50 <= env.memory_limit_percent <= 90, f"environments[{env.name}].memory_limit_percent",
-                    "between 50 and 90")
-            p.check(ENV_NAME.match(env.name) is not None, f"environments[{env.name}].name",
-                    "lower-case letters, digits and '-'")
-            p.check(K8S_NAME.match(env.namespace) is not None, f"environments[{env.name}].namespace",
-                    "a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)")
-            for key, value in env.rule_selector:
-                p.check(LABEL_KEY.match(key) is not None and LABEL_VALUE.match(value) is not None,
-                        f"environments[{env.name}].rule_selector", f"{key}={value!r} is not a Kubernetes label")
+        for env in envs:
+            self._validate_environment(p, env)
+        trouble = fields.tuple_problem(self.blocked_value_patterns, "regular expressions")
+        if trouble:
+            p.add("blocked_value_patterns", trouble)
+            return
         for pattern in self.blocked_value_patterns:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                p.add("blocked_value_patterns", f"{pattern!r}: {error}")
-        p.raise_if_any()
+            trouble = re2_problem(pattern)
+            if trouble:
+                p.add("blocked_value_patterns", f"{pattern!r}: {trouble} (the collector runs Go's RE2)"[:300])
+
+    @staticmethod
+    def _validate_environment(p: Collector, env: Environment) -> None:
+        where = f"environments[{env.name}]" if isinstance(env.name, str) else "environments"
+        if not p.check(isinstance(env.name, str) and ENV_NAME.match(env.name) is not None, f"{where}.name",
+                       "lower-case letters, digits and '-'"):
+            return
+        p.check(fields.is_number(env.trace_sampling_percent) and 0 <= env.trace_sampling_percent <= 100,
+                f"{where}.trace_sampling_percent", "a percentage from 0 to 100 (a number, not True/False)")
+        p.check(fields.is_whole(env.memory_limit_percent) and 50 <= env.memory_limit_percent <= 90,
+                f"{where}.memory_limit_percent", "a whole number between 50 and 90")
+        for flag in ("debug_exporter", "pages"):
+            p.check(isinstance(getattr(env, flag), bool), f"{where}.{flag}", "True or False")
+        p.check(isinstance(env.namespace, str) and K8S_NAME.match(env.namespace) is not None,
+                f"{where}.namespace", "a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)")
+        selector = env.rule_selector
+        if not isinstance(selector, tuple) or not all(isinstance(i, tuple) and len(i) == 2 for i in selector):
+            p.add(f"{where}.rule_selector", "give the labels as a dict of names to values")
+            return
+        for key, value in selector:
+            p.check(isinstance(key, str) and isinstance(value, str) and LABEL_KEY.match(key) is not None
+                    and LABEL_VALUE.match(value) is not None, f"{where}.rule_selector",
+                    f"{key}={value!r} is not a Kubernetes label"[:200])
 
     def canonical(self) -> dict:
         return {

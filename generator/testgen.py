@@ -20,14 +20,18 @@ depend on the live value rendered into annotations.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
 from . import conventions as c
+from . import gotemplate
 from .durations import format_duration, parse_duration
+from .promql import Matcher, Selector, labels_text
 from .rules import burn_alert, no_data_alert
 from .simulate import TICK, RatioSeries, event_history, firing_ticks
 from .testseries import (always_fresh, decimal_text, event_input_series, event_shape, freshness_series,
@@ -46,29 +50,27 @@ def _at(tick: int) -> str:
 
 
 def _alerts_selector(matchers: dict[str, str]) -> str:
-    body = ", ".join(f'{k}="{v}"' for k, v in sorted(matchers.items()))
-    return f"ALERTS{{{body}}}"
+    return "ALERTS" + labels_text(matchers)
 
 
 def _expect_none(tick: int, matchers: dict[str, str]) -> dict:
     return {"expr": _alerts_selector(matchers), "eval_time": _at(tick), "exp_samples": []}
 
 
+def _expanded_labels(alert: dict, extra: dict[str, str]) -> dict[str, str]:
+    """The alert's labels as Prometheus expands them (label values are templates too)."""
+    return {**{k: gotemplate.expand(v, {}, "") for k, v in alert["labels"].items()}, **extra}
+
+
 def _expect_firing(tick: int, alert: dict, extra: dict[str, str]) -> dict:
-    labels = {**alert["labels"], **extra, "alertname": alert["alert"], "alertstate": "firing"}
+    labels = {**_expanded_labels(alert, extra), "alertname": alert["alert"], "alertstate": "firing"}
     return {"expr": _alerts_selector({"alertname": alert["alert"], c.TIER_LABEL: alert["labels"][c.TIER_LABEL],
                                       "alertstate": "firing"}),
             "eval_time": _at(tick), "exp_samples": [{"labels": _alerts_selector(labels), "value": 1}]}
 
 
 def _render_annotations(annotations: dict[str, str], labels: dict[str, str], value: str) -> dict[str, str]:
-    rendered = {}
-    for key, text in annotations.items():
-        text = text.replace("{{ $value | humanizePercentage }}", value)
-        for label, label_value in labels.items():
-            text = text.replace(f"{{{{ $labels.{label} }}}}", label_value)
-        rendered[key] = text
-    return rendered
+    return {key: gotemplate.expand(text, labels, value) for key, text in annotations.items()}
 
 
 @dataclass
@@ -138,11 +140,15 @@ class _Scenarios:
         else:
             self.shape = event_shape(slo)
             self.extra = dict(self.shape.group_labels)
+        # Enough traffic that every long window holds twice the minimum-events guard, or no alert
+        # could fire and the scenarios would prove nothing.
+        shortest_long = min((p.long for p in self.pairs), default=3600) // TICK
+        self.per_tick = max(PER_TICK, Fraction(math.ceil(Fraction(2 * slo.alerting.min_events, shortest_long))))
 
     # series builders ------------------------------------------------------
     def _events(self, ticks: int, error: Callable[[int], Fraction],
-                per_tick: Fraction = PER_TICK) -> tuple[Callable[[int], list[dict]], RatioSeries]:
-        history = event_history(ticks, per_tick, error)
+                per_tick: Fraction | None = None) -> tuple[Callable[[int], list[dict]], RatioSeries]:
+        history = event_history(ticks, self.per_tick if per_tick is None else per_tick, error)
 
         def upto(end: int) -> list[dict]:
             return event_input_series(self.shape, history.upto(end))
@@ -224,12 +230,14 @@ class _Scenarios:
             why = [f"{self.victim.dataset} (max age {self.victim.max_age}) last succeeds at {_at(start)}; "
                    "the other datasets stay fresh"]
         series, states = self._outage
-        end = max((_last_transition(s) for s in states.values()), default=start) + TOLERANCE + 1
+        end = _settled(states)
         checks = []
         for pair, pair_states in states.items():
             checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, 1, why, "outage")
         if self.freshness:
-            checks.append({"expr": f'ALERTS{{{c.SLO_LABEL}="{self.slo.name}", {c.DATASET}!="{self.victim.dataset}"}}',
+            others = Selector("ALERTS", (Matcher(c.SLO_LABEL, "=", self.slo.name),
+                                         Matcher(c.DATASET, "!=", self.victim.dataset)))
+            checks.append({"expr": others.render(),
                            "eval_time": _at(end), "exp_samples": []})
         return self._scenario("outage", why, end, series, checks)
 
@@ -254,7 +262,7 @@ class _Scenarios:
         horizon = start + self.longest + self.slowest_for + 10
         series, ratio = self._events(horizon, lambda k: error if k > start else Fraction(0))
         states = self._states(ratio)
-        end = max((_last_transition(s) for s in states.values()), default=start) + TOLERANCE + 1
+        end = _settled(states)
         checks = []
         for pair, pair_states in states.items():
             checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, 1, why, "fast burn")
@@ -280,7 +288,7 @@ class _Scenarios:
                 continue
             expected = []
             for alert in alerts:
-                labels = {**alert["labels"], **self.extra}
+                labels = _expanded_labels(alert, self.extra)
                 expected.append({"exp_labels": labels,
                                  "exp_annotations": _render_annotations(alert["annotations"], labels, "100%")})
             tests.append({"eval_time": _at(ticks), "alertname": alerts[0]["alert"], "exp_alerts": expected})
@@ -326,14 +334,14 @@ class _Scenarios:
         alert = no_data_alert(self.slo)
         if self.freshness:
             series, _ = self._fresh(ticks, None, drop_victim=True)
-            labels = {**alert["labels"], c.DATASET: self.victim.dataset}
+            labels = _expanded_labels(alert, {c.DATASET: self.victim.dataset})
             why = [f"{self.victim.dataset} has no last-success series; the others are fresh: "
                    "the no-data alert fires for it alone"]
         else:
             def series(end: int) -> list[dict]:
                 return [{"series": 'up{job="unrelated"}', "values": f"1+0x{end}"}]
             absent_labels = self.slo.sli.sources().total.equality_labels()  # type: ignore[attr-defined]
-            labels = {**alert["labels"], **absent_labels}
+            labels = _expanded_labels(alert, absent_labels)
             why = ["no series of the SLI at all: the no-data alert fires after its `for`"]
         expected = {"exp_labels": labels, "exp_annotations": _render_annotations(alert["annotations"], labels, "")}
         tests = [
@@ -369,7 +377,7 @@ class _Scenarios:
             series, ratio = self._events(horizon, lambda k: Fraction(int(start < k <= back)))
         assert ratio is not None
         states = self._states(ratio)
-        end = max((_last_transition(s) for s in states.values()), default=back) + TOLERANCE + 1
+        end = _settled(states, back)
         checks = []
         for pair, pair_states in states.items():
             checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, back, why, "recovery")
@@ -392,6 +400,15 @@ def _first(states: list[bool]) -> int:
     return next(k for k, s in enumerate(states) if s)
 
 
+def _settled(states: dict[WindowPair, list[bool]], quiet_end: int | None = None) -> int:
+    """The tick after every predicted transition (one tolerance later); when nothing changes,
+    `quiet_end` (default: the last simulated tick)."""
+    if quiet_end is None:
+        quiet_end = min((len(s) for s in states.values()), default=1) - 1
+    last = max((t for t in map(_last_transition, states.values()) if t), default=None)
+    return quiet_end if last is None else last + TOLERANCE + 1
+
+
 def _last_transition(states: list[bool]) -> int:
     last = 0
     for k in range(1, len(states)):
@@ -406,6 +423,25 @@ def _slow_burn_gap(budget: Fraction, max_age_ticks: int) -> int:
     while Fraction(gap - 1, max_age_ticks + gap) < 2 * budget:
         gap += 1
     return gap
+
+
+MAX_TEST_DATASETS = 20  # promtool loads every series of every window: thousands would exhaust its sample limit
+
+
+def test_subject(slo: SLO) -> SLO:
+    """The SLO the generated tests exercise: itself, or for a freshness SLO over more than
+    MAX_TEST_DATASETS datasets the same SLO over a deterministic sample of them (the tightest one,
+    which the scenarios make stale, and others evenly spread by name). Every rule but the
+    per-dataset max-age constants is shared `by (dataset)`, so the sample runs the same rules."""
+    datasets = getattr(slo.sli, "datasets", ())
+    if getattr(slo.sli, "kind", "") != "freshness" or len(datasets) <= MAX_TEST_DATASETS:
+        return slo
+    victim = min(datasets, key=lambda d: (d.max_age_seconds, d.dataset))
+    others = sorted((d for d in datasets if d is not victim), key=lambda d: d.dataset)
+    step = Fraction(len(others) - 1, MAX_TEST_DATASETS - 2)
+    picked = {others[int(step * i)].dataset for i in range(MAX_TEST_DATASETS - 1)}
+    sample = tuple(d for d in datasets if d is victim or d.dataset in picked)
+    return dataclasses.replace(slo, sli=dataclasses.replace(slo.sli, datasets=sample))
 
 
 def scenarios(slo: SLO) -> list[Scenario]:

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from . import conventions as c
 from .problems import DefinitionError, Problem
-from .promql import Matcher, Selector
+from .promql import Matcher, Selector, labels_text
 from .simulate import TICK, EventHistory, StaleHistory
 from .slo import SLO
 
@@ -46,10 +46,7 @@ def notation(values: list[int], scale: int = 1) -> str:
 
 
 def series_name(metric: str, labels: dict[str, str]) -> str:
-    if not labels:
-        return metric
-    body = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return f"{metric}{{{body}}}"
+    return metric + labels_text(labels)
 
 
 # --- example label values for event SLIs ------------------------------------

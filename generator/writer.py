@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import shutil
 import tempfile
-from pathlib import Path
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Iterator
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -27,9 +30,24 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+class OutputError(Exception):
+    """The output folder cannot be written (read-only, not a folder, disk full): one line for the user."""
+
+
+def _inside(directory: Path, relative: str) -> Path:
+    """The file's path under `directory`; refuses any path that would leave it."""
+    pure = PurePosixPath(relative)
+    if (pure.is_absolute() or "\\" in relative or any(part in ("", ".", "..") for part in relative.split("/"))):
+        raise OutputError(f"refusing to write {relative!r}: the path would leave {directory.name}/")
+    path = directory / relative
+    if not path.resolve().is_relative_to(directory.resolve()):
+        raise OutputError(f"refusing to write {relative!r}: the path would leave {directory.name}/")
+    return path
+
+
 def write_files(directory: Path, files: dict[str, str]) -> None:
     for relative, text in sorted(files.items()):
-        path = directory / relative
+        path = _inside(directory, relative)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text if text.endswith("\n") else text + "\n")
@@ -43,27 +61,67 @@ def _recover(out: Path) -> None:
         shutil.rmtree(aside)
 
 
-def write_tree(out: Path, files: dict[str, str]) -> None:
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _recover(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.render-", dir=out.parent))
+def _remove_stray_staging(out: Path) -> None:
+    """Staging folders of renders that were killed; safe under the lock, which every render holds."""
+    for stray in out.parent.glob(f".{out.name}.render-*"):
+        if stray.is_dir() and not stray.is_symlink():
+            shutil.rmtree(stray, ignore_errors=True)
+
+
+def _refuse(out: Path) -> None:
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise OutputError(f"{out} is not a folder: move it away, or render elsewhere with --out")
+    if out.exists() and not os.stat(out).st_mode & 0o222:
+        raise OutputError(f"{out} is read-only (mode {os.stat(out).st_mode & 0o777:o}): make it writable, "
+                          "or render elsewhere with --out")
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One render at a time per output folder's parent (a second waits)."""
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        write_files(staging, files)
-        os.chmod(staging, 0o755)
-        if not out.exists():
-            staging.rename(out)
-            return
-        if _exchange(staging, out):
-            shutil.rmtree(staging)  # now holds the previous tree
-            return
-        aside = out.parent / f".{out.name}.previous"
-        out.rename(aside)
-        staging.rename(out)
-        shutil.rmtree(aside)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        os.close(fd)
+
+
+def write_tree(out: Path, files: dict[str, str]) -> None:
+    """Write the tree atomically. Raises OutputError for what the user must fix; out/ is then as it was."""
+    out = out.absolute()
+    for relative in files:
+        _inside(out, relative)
+    _refuse(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create {out.parent}: {error.strerror or error}") from None
+    with _locked(out.parent):
+        _recover(out)
+        _remove_stray_staging(out)
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.render-", dir=out.parent))
+        except OSError as error:
+            raise OutputError(f"cannot write beside {out}: {error.strerror or error}") from None
+        try:
+            write_files(staging, files)
+            os.chmod(staging, 0o755)
+            if not out.exists():
+                staging.rename(out)
+                return
+            if _exchange(staging, out):
+                shutil.rmtree(staging)  # now holds the previous tree
+                return
+            aside = out.parent / f".{out.name}.previous"
+            out.rename(aside)
+            staging.rename(out)
+            shutil.rmtree(aside)
+        except OSError as error:
+            raise OutputError(f"cannot write {out.name}/ ({error.strerror or error}); it was left as it was") from None
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
 
 
 def read_tree(directory: Path) -> dict[str, bytes]:

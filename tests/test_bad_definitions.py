@@ -51,6 +51,9 @@ CASES = {
     "waiver expiry not a date": (slo_file(alerting='Alerting(page=Tier.disabled("quiet", waiver=Waiver('
                                  'reason="r", expires="31/05/2027", approved_by="x")))'),
                                  "alerting.page.waiver.expires"),
+    "waiver without a reason": (slo_file(alerting='Alerting(page=Tier.disabled("too noisy", waiver=Waiver('
+                                'reason=" ", expires="2027-01-31", approved_by="lead")))'),
+                                "alerting.page.waiver.reason"),
     "freshness max age of zero": (slo_file(sli='Freshness(datasets=(DatasetMaxAge("roads", "0s"),))'),
                                   "sli.datasets[0].max_age"),
     "latency threshold off the buckets": (slo_file(sli='Latency(histogram="kfm_evidence_resolution_duration_seconds", threshold_seconds=0.4)'),
