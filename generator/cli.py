@@ -213,6 +213,8 @@ def _refuse_out(root: Path, out: Path) -> str:
     """Render replaces the whole output folder: never one that holds anything else."""
     if out == root or root.is_relative_to(out):
         return f"--out {out} contains the project; choose a folder of its own"
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise OutputError(f"{out} is not a folder: move it away, or render elsewhere with --out")
     if out.exists() and any(out.iterdir()):
         marker = out / GENERATED_MARKER
         if not marker.is_file() or not marker.read_text(encoding="utf-8").startswith("# Generated output"):
