@@ -119,7 +119,6 @@ def render_invariants(invariants: tuple[Invariant, ...], sources: list[str]) -> 
     }, rule_object
 
 
-CONFIGMAP_LIMIT = 1024 * 1024  # bytes of data a ConfigMap may hold
 GRAFANA_FOLDER = "KFM"
 
 
@@ -138,8 +137,6 @@ def render_dashboard(board: dict) -> dict[str, str]:
         },
         "data": {f"{uid}.json": body},
     }
-    if len(body.encode("utf-8")) > CONFIGMAP_LIMIT:
-        raise ValueError(f"dashboard {uid} is {len(body)} bytes, over the ConfigMap limit")
     return {
         c.dashboard_file(uid): body,
         c.dashboard_configmap_file(uid): header(["slo/", "alerts/", "generator/dashboards.py"], digest)

@@ -33,8 +33,8 @@ _MARKDOWN_ACTIVE = str.maketrans({ch: "\\" + ch for ch in "\\`[]<>|"})
 
 
 def plain(text: str) -> str:
-    """User text shown as written inside Markdown: one line, no emphasis, link, HTML or table cell
-    break (a team's channel, a description in a table)."""
+    """User text shown as written inside Markdown: one line, no code span, link, HTML or table-cell
+    break (a team's channel, a description in a table). Emphasis is left alone: cosmetic at worst."""
     return " ".join(text.split("\n")).translate(_MARKDOWN_ACTIVE)
 
 

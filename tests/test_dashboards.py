@@ -9,7 +9,7 @@ import yaml
 
 from generator import conventions as c
 from generator.lint import grafana_to_promql, lint
-from generator.render import CONFIGMAP_LIMIT
+from generator.verify import OBJECT_LIMIT as CONFIGMAP_LIMIT
 from promtool_runner import run
 
 
