@@ -1,6 +1,8 @@
 """Shared fixtures: the project root, a fresh render, the real promtool."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -56,6 +58,17 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True)
+
+
+def run_in_process(*args: str) -> subprocess.CompletedProcess:
+    """The CLI called in this process (no interpreter start): the same exit code and output.
+    An exception escaping main() fails the test, as a traceback would fail the user."""
+    from generator import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(args))
+    return subprocess.CompletedProcess(["python", "-m", "generator", *args], code, out.getvalue(), err.getvalue())
 
 
 def copy_project(destination: Path) -> Path:

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from conftest import copy_project, run_cli
+from conftest import copy_project, run_in_process
 from generator.writer import read_tree
 
 GOOD = dict(
@@ -89,7 +89,7 @@ def test_bad_definition_exits_2_and_names_the_field(project, case):
     source, field = CASES[case]
     (project / "slo" / "zz_broken.py").write_text(source)
     before = read_tree(project / "out")
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2, result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("slo/zz_broken.py: ")]
     assert any(f": SLO 'broken-example': {field}: " in line for line in lines), result.stderr
@@ -100,7 +100,7 @@ def test_duplicate_slo_names_name_both_files(project):
     duplicate = slo_file(name='"evidence-resolver-availability"')
     (project / "slo" / "zz_broken.py").write_text(duplicate)
     before = read_tree(project / "out")
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2
     assert ("slo/zz_broken.py: SLO 'evidence-resolver-availability': name: duplicate SLO name "
             "(also defined in slo/evidence.py)") in result.stderr
@@ -113,7 +113,7 @@ def test_every_problem_is_reported_not_just_the_first(project):
         from generator import Invariant
         ALERTS = [Invariant(name="lower", counter="x{", summary="s", description="d", owner="o", runbook="r")]
         """))
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2
     fields = {line.split(": ")[2] for line in result.stderr.splitlines()[1:]}
     assert {"objective", "owner", "period", "name", "counter"} <= fields, result.stderr
@@ -121,7 +121,7 @@ def test_every_problem_is_reported_not_just_the_first(project):
 
 def test_a_definitions_file_that_crashes_is_reported_with_its_line(project):
     (project / "slo" / "zz_broken.py").write_text("from generator import SLO\n\nSLOS = [undefined_name]\n")
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2
     assert "slo/zz_broken.py: module: import: line 3: NameError" in result.stderr
 
@@ -129,14 +129,14 @@ def test_a_definitions_file_that_crashes_is_reported_with_its_line(project):
 def test_rule_group_names_that_clash_are_refused(project):
     (project / "slo" / "zz_broken.py").write_text(slo_file(name='"api"') + "\n" + slo_file(name='"api-budget"').replace(
         "from generator import *\n", "").replace("SLOS = [", "SLOS += ["))
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2
     assert "its rule group 'kfm-slo-api-budget' clashes with SLO" in result.stderr
 
 
 def test_the_invariants_file_name_is_reserved(project):
     (project / "slo" / "zz_broken.py").write_text(slo_file(name='"invariants"'))
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2
     assert "slo/zz_broken.py: SLO 'invariants': name: 'invariants' is reserved" in result.stderr
 
@@ -147,7 +147,7 @@ def test_bad_invariants_are_refused(project):
         ALERTS = [Invariant(name="TooShort", counter="kfm_promotions_total", summary="s", description="d",
                             owner="o", runbook="r", window="30s", by=("team",))]
         """))
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2
     assert "invariant 'TooShort': window: 30s is too short" in result.stderr
     assert "invariant 'TooShort': by: 'team' cannot be an alert dimension" in result.stderr
@@ -157,10 +157,10 @@ def test_render_refuses_to_replace_a_folder_it_did_not_write(project, tmp_path):
     foreign = tmp_path / "notes"
     foreign.mkdir()
     (foreign / "keep.txt").write_text("mine")
-    result = run_cli("render", "--root", str(project), "--out", str(foreign))
+    result = run_in_process("render", "--root", str(project), "--out", str(foreign))
     assert result.returncode == 2 and "refusing to replace it" in result.stderr
     assert (foreign / "keep.txt").read_text() == "mine"
-    result = run_cli("render", "--root", str(project), "--out", str(project))
+    result = run_in_process("render", "--root", str(project), "--out", str(project))
     assert result.returncode == 2 and "contains the project" in result.stderr
     assert (project / "slo" / "evidence.py").exists()
 
@@ -168,7 +168,7 @@ def test_render_refuses_to_replace_a_folder_it_did_not_write(project, tmp_path):
 def test_dataset_cadence_and_max_age_must_agree(project):
     table = project / "slo" / "datasets.csv"
     table.write_text(table.read_text() + "roads,daily,2h\nrails,yearly,400d\n")
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2
     assert "line 14 (roads): max_age: 2h is shorter than its daily cadence" in result.stderr
     assert "line 15 (rails): cadence: 'yearly' is not one of" in result.stderr
@@ -177,7 +177,7 @@ def test_dataset_cadence_and_max_age_must_agree(project):
 def test_bad_dataset_table_row_names_the_row(project):
     table = project / "slo" / "datasets.csv"
     table.write_text(table.read_text() + "roads,daily,0s\n")
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2
     assert "slo/datasets.csv: line 14 (roads): max_age: '0s' must be longer than zero" in result.stderr
 
@@ -190,7 +190,7 @@ def test_bad_telemetry_definitions_name_the_field(project):
                               delete_attributes=("run_id",), hash_attributes=(),
                               environments=(Environment("dev", trace_sampling_percent=150),))
         """))
-    result = run_cli("render", "--root", str(project))
+    result = run_in_process("render", "--root", str(project))
     assert result.returncode == 2
     for field in ("red_services", "slow_trace_ms", "delete_attributes", "environments[dev].trace_sampling_percent"):
         assert f"telemetry/zz_broken.py: telemetry 'kfm': {field}: " in result.stderr, result.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_project, run_cli
+from conftest import ROOT, copy_project, run_in_process
 from generator import conventions as c
 from generator.gates import MAX_WAIVER_DAYS, SECRET_PATTERNS
 from test_bad_definitions import slo_file
@@ -24,9 +24,9 @@ def owned_slo(**overrides: str) -> str:
 
 
 def gates_on(project: Path, today: str = TODAY):
-    rendered = run_cli("render", "--root", str(project), "--out", str(project / "out"))
+    rendered = run_in_process("render", "--root", str(project), "--out", str(project / "out"))
     assert rendered.returncode == 0, rendered.stderr
-    return run_cli("gates", "--root", str(project), "--out", str(project / "out"), "--today", today)
+    return run_in_process("gates", "--root", str(project), "--out", str(project / "out"), "--today", today)
 
 
 def broken_project(tmp_path: Path, name: str, text: str) -> Path:
@@ -37,7 +37,7 @@ def broken_project(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_committed_output_passes_every_gate():
-    result = run_cli("gates", "--today", date.today().isoformat())
+    result = run_in_process("gates", "--today", date.today().isoformat())
     assert result.returncode == 0, result.stdout + result.stderr
     for gate in ("owner-and-runbook", "alert-annotations", "no-literal-secrets", "page-tier-waiver",
                  "metric-contract"):
@@ -100,11 +100,11 @@ def test_gate_fails_on_a_bad_definition(tmp_path, case):
 
 
 def test_an_expired_waiver_fails_and_a_live_one_passes():
-    expired = run_cli("gates", "--today", "2027-06-01")
+    expired = run_in_process("gates", "--today", "2027-06-01")
     assert expired.returncode == 1
     assert ("slo/focus_mode.py: SLO focus-mode-abstentions: alerting.page.waiver: the waiver expired on "
             "2027-05-31 (today is 2027-06-01)") in expired.stdout
-    last_day = run_cli("gates", "--today", "2027-05-31")
+    last_day = run_in_process("gates", "--today", "2027-05-31")
     assert last_day.returncode == 0, last_day.stdout
     assert "expires on 2027-05-31, in 0 days" in last_day.stdout
 
@@ -112,10 +112,10 @@ def test_an_expired_waiver_fails_and_a_live_one_passes():
 def test_a_waiver_may_expire_at_most_a_year_ahead():
     """The committed waiver expires on 2027-05-31: 365 days ahead passes, 366 fails."""
     assert MAX_WAIVER_DAYS == 365
-    a_year = run_cli("gates", "--today", "2026-05-31")
+    a_year = run_in_process("gates", "--today", "2026-05-31")
     assert a_year.returncode == 0, a_year.stdout
     assert "PASS page-tier-waiver (" in a_year.stdout
-    too_far = run_cli("gates", "--today", "2026-05-30")
+    too_far = run_in_process("gates", "--today", "2026-05-30")
     assert too_far.returncode == 1, too_far.stdout
     assert "FAIL page-tier-waiver (" in too_far.stdout
     assert ("slo/focus_mode.py: SLO focus-mode-abstentions: alerting.page.waiver.expires: 2027-05-31 is 366 days "
@@ -133,7 +133,7 @@ def test_a_gate_that_cannot_be_evaluated_fails(tmp_path):
 
 
 def test_gates_on_a_missing_output_fail_rather_than_pass(tmp_path):
-    result = run_cli("gates", "--out", str(tmp_path / "nothing"), "--today", TODAY)
+    result = run_in_process("gates", "--out", str(tmp_path / "nothing"), "--today", TODAY)
     assert result.returncode == 1
     for gate in ("owner-and-runbook", "alert-annotations", "no-literal-secrets"):
         assert f"FAIL {gate}" in result.stdout
@@ -145,7 +145,7 @@ def test_a_tampered_alert_without_description_fails(tmp_path):
     text = path.read_text()
     assert "      description: " in text
     path.write_text(text.replace("      description: ", "      descriptio: ", 1))
-    result = run_cli("gates", "--root", str(project), "--out", str(project / "out"), "--today", TODAY)
+    result = run_in_process("gates", "--root", str(project), "--out", str(project / "out"), "--today", TODAY)
     assert result.returncode == 1
     assert "annotations.description: missing" in result.stdout
 
