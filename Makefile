@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test check gates diff bench bench-sloth bench-eval venv promtool collector kubeconform schemas clean
+.PHONY: render test check gates diff fuzz bench bench-sloth bench-eval venv promtool collector kubeconform schemas clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
@@ -13,6 +13,12 @@ render: $(VENV)/.installed
 test: $(VENV)/.installed promtool collector kubeconform
 	$(PY) -m generator gates
 	$(PY) -m pytest
+
+## fuzz: 10,000 random definitions (Hypothesis): each renders into output the real tools accept, or is refused cleanly
+FUZZ_EXAMPLES ?= 10000
+fuzz: $(VENV)/.installed promtool collector
+	KFM_FUZZ_PROFILE=fuzz KFM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KFM_FUZZ_REPORT=$(or $(FUZZ_REPORT),fuzz-report.json) \
+		$(PY) -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 
 ## gates: the policy gates on the rendered out/ (fail-closed)
 gates: $(VENV)/.installed

@@ -168,6 +168,12 @@ class _Scenarios:
             return freshness_series(self.slo, datasets, end, self.victim.dataset, victim_values)
         return upto, ratio
 
+    def _refreshed_max_age_before(self, tick: int) -> int:
+        """A last-success timestamp exactly the victim's max age before `tick`: fresh until then, stale
+        after. The scenarios' length then does not grow with the max age (promtool's test engine
+        refuses a query over 10,000 samples of one series, and a weekly dataset's would hold that many)."""
+        return TICK * tick - self.victim.max_age_seconds
+
     def _states(self, series: RatioSeries) -> dict[WindowPair, list[bool]]:
         min_events = self.slo.alerting.min_events if not self.freshness else 0
         return {p: firing_ticks(series, p, self.budget, min_events) for p in self.pairs}
@@ -216,8 +222,7 @@ class _Scenarios:
         start = self.OUTAGE_START
         horizon = start + self.longest + self.slowest_for + 10
         if self.freshness:
-            horizon += self.max_age_ticks
-            series, ratio = self._fresh(horizon, [TICK * min(k, start) for k in range(horizon + 1)])
+            series, ratio = self._fresh(horizon, [self._refreshed_max_age_before(start)] * (horizon + 1))
         else:
             series, ratio = self._events(horizon, lambda k: Fraction(int(k > start)))
         assert ratio is not None
@@ -227,8 +232,8 @@ class _Scenarios:
         start = self.OUTAGE_START
         why = [f"healthy for {_at(start)}, then every event fails"]
         if self.freshness:
-            why = [f"{self.victim.dataset} (max age {self.victim.max_age}) last succeeds at {_at(start)}; "
-                   "the other datasets stay fresh"]
+            why = [f"{self.victim.dataset} (max age {self.victim.max_age}) turns stale at {_at(start)}: its last "
+                   f"success was {self.victim.max_age} before; the other datasets stay fresh"]
         series, states = self._outage
         end = _settled(states)
         checks = []
@@ -355,9 +360,8 @@ class _Scenarios:
         assert start == self.OUTAGE_START
         pages = [p for p in self.pairs if p.tier == "page"] or list(self.pairs)
         _, states = self._outage
-        offset = self.max_age_ticks if self.freshness else 0
         fired = [_first(states[p]) for p in pages if any(states[p])]
-        return (min(fired) - start - offset) if fired else 30
+        return (min(fired) - start) if fired else 30
 
     def recovery(self) -> Scenario:
         start = 60
@@ -365,11 +369,11 @@ class _Scenarios:
         duration = max(30, self._first_page_after_outage(start) + 10)
         horizon = start + self.longest + self.slowest_for + duration + 10
         if self.freshness:
-            stale_at = start + self.max_age_ticks
-            back = stale_at + duration
-            horizon += self.max_age_ticks
-            victim = [TICK * (k if k <= start or k >= back else start) for k in range(horizon + 1)]
-            why = [f"{self.victim.dataset} stale from {_at(stale_at)} to {_at(back)}, then refreshed again"]
+            back = start + duration
+            old = self._refreshed_max_age_before(start)
+            victim = [old if k < back else TICK * k for k in range(horizon + 1)]
+            why = [f"{self.victim.dataset} stale from {_at(start)} (it last succeeded its max age before) to "
+                   f"{_at(back)}, then refreshed again"]
             series, ratio = self._fresh(horizon, victim)
         else:
             back = start + duration

@@ -362,6 +362,14 @@ def test_generated_freshness_tests_sample_thousands_of_datasets(project, capsys)
     assert sampled["groups"][0]["rules"] == real and sampled["groups"][1] == full["groups"][1]
 
 
+def test_weekly_datasets_get_generated_tests_promtool_can_run(project, capsys):
+    """Found by the fuzzer: scenarios that waited out a 7d max age ran past the 10,000 samples of one
+    series that promtool's test engine loads, and the period rule failed."""
+    write(project, slos_file(slo("weekly", period='"28d"', sli='Freshness(datasets=(DatasetMaxAge("parcels", "8d", '
+                                                              '"weekly"), DatasetMaxAge("parcels-2", "7d", "weekly")))')))
+    accepted(project, capsys, run_tests=("weekly",))
+
+
 def test_a_prometheusrule_over_one_mebibyte_is_refused(project, capsys):
     dataset_table(project, 10000)
     refused(project, capsys, f"out/{c.prometheus_rule_file('example')}", "over the 1 MiB")
