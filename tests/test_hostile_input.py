@@ -362,12 +362,16 @@ def test_generated_freshness_tests_sample_thousands_of_datasets(project, capsys)
     assert sampled["groups"][0]["rules"] == real and sampled["groups"][1] == full["groups"][1]
 
 
-def test_weekly_datasets_get_generated_tests_promtool_can_run(project, capsys):
+def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run(project, capsys):
     """Found by the fuzzer: scenarios that waited out a 7d max age ran past the 10,000 samples of one
-    series that promtool's test engine loads, and the period rule failed."""
-    write(project, slos_file(slo("weekly", period='"28d"', sli='Freshness(datasets=(DatasetMaxAge("parcels", "8d", '
-                                                              '"weekly"), DatasetMaxAge("parcels-2", "7d", "weekly")))')))
-    accepted(project, capsys, run_tests=("weekly",))
+    series that promtool's test engine loads (the period rule failed), a weekly dataset's slow burn
+    paged, and a page factor under 2 made the slow burn (at 2x) page: an internal error."""
+    write(project, slos_file(
+        slo("weekly", period='"28d"', sli='Freshness(datasets=(DatasetMaxAge("parcels", "8d", "weekly"), '
+                                          'DatasetMaxAge("parcels-2", "7d", "weekly")))'),
+        slo("low-page", alerting='Alerting(page=Tier(windows=(BurnWindow("1h", "5m", 1.5),)))')))
+    files = accepted(project, capsys, run_tests=("weekly", "low-page"))
+    assert b"(0.75x the budget)" in files["prometheus/tests/low-page.test.yaml"]
 
 
 def test_a_prometheusrule_over_one_mebibyte_is_refused(project, capsys):
