@@ -77,7 +77,9 @@ def load(root: Path) -> Catalog:
                 except DefinitionError as error:
                     collected.extend(error.problems)
                     module = None
-                except Exception as error:  # a definitions file that does not run
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as error:  # a definitions file that does not run (or calls exit())
                     problems.append(Problem(rel, "module", "import", _describe(error, path)))
                     module = None
             if collected:  # its objects are not checked against other files' until it loads cleanly
@@ -128,6 +130,7 @@ def load(root: Path) -> Catalog:
         if added_path:
             sys.path.remove(str(root))
     problems.extend(_duplicates(root, slos, invariants))
+    problems.extend(_test_series_problems(root, slos))
     problems.extend(_compressed_periods(root, slos))
     problems.extend(_duplicate_dashboards(dashboards, slos))
     if len(telemetry) > 1:
@@ -201,6 +204,21 @@ def _describe(error: Exception, path: Path) -> str:
 
 def _relativize(root: Path, problems: list[Problem]) -> list[Problem]:
     return [Problem(relative_to(root, p.file), p.definition, p.field, p.message) for p in problems]
+
+
+def _test_series_problems(root: Path, slos: list[SLO]) -> list[Problem]:
+    """Event SLIs whose selectors the generated tests cannot write series for (regexes without
+    examples): found now, with every other problem, rather than half-way through the render."""
+    from .testseries import event_shape
+
+    found = []
+    for slo in slos:
+        if getattr(slo.sli, "uses_events", False):
+            try:
+                event_shape(slo)
+            except DefinitionError as error:
+                found.extend(_relativize(root, error.problems))
+    return found
 
 
 def _compressed_periods(root: Path, slos: list[SLO]) -> list[Problem]:

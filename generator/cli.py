@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args, root, out)
     except DefinitionError as error:
-        return _print_problems("definitions", error.problems, out)
+        return _print_problems("definitions", [problem.relative_to(root) for problem in error.problems], out)
     except OutputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_OUTPUT

@@ -102,7 +102,7 @@ def _tail_sampling(t: Telemetry, env: Environment, decision_wait: str) -> dict:
 
 def config(t: Telemetry, env: Environment, local: LocalSinks | None = None) -> dict:
     host = "127.0.0.1" if local else "0.0.0.0"
-    red = " or ".join(f'resource.attributes["service.name"] == "{s}"' for s in t.red_services)
+    red = " or ".join(f'resource.attributes["service.name"] == "{s}"' for s in t.red_services) or "false"
     processors = {
         "memory_limiter": {"check_interval": "1s", "limit_percentage": env.memory_limit_percent,
                            "spike_limit_percentage": 20},

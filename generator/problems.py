@@ -24,6 +24,15 @@ class Problem:
     field: str
     message: str
 
+    def relative_to(self, root: "os.PathLike[str] | str") -> "Problem":
+        """The same problem, its file named relative to the project root when it lies inside it."""
+        try:
+            file = os.path.relpath(self.file, root) if os.path.isabs(self.file) else self.file
+        except ValueError:
+            return self
+        return self if file.startswith("..") else Problem(file.replace(os.sep, "/"), self.definition, self.field,
+                                                          self.message)
+
     def line(self) -> str:
         # One problem is one line: a newline in a user's value must not start another.
         return " ".join(f"{self.file}: {self.definition}: {self.field}: {self.message}".splitlines())

@@ -93,6 +93,8 @@ class Telemetry:
             for key in keys[where]:
                 p.check(key not in c.CORRELATION_IDS, where,
                         f"{key!r} is a correlation ID: it must survive on spans and logs")
+        p.check(self.delete_attributes != () or self.hash_attributes != (), "delete_attributes",
+                "name at least one attribute to delete or hash: telemetry passes the trust membrane too")
         overlap = set(keys["delete_attributes"]) & set(keys["hash_attributes"])
         p.check(not overlap, "hash_attributes", f"also deleted: {', '.join(sorted(overlap))}")
         p.check(fields.is_whole(self.slow_trace_ms) and 0 < self.slow_trace_ms <= MAX_SLOW_TRACE_MS, "slow_trace_ms",

@@ -61,12 +61,30 @@ def collector_binary(manifest: str) -> Path:
     return cache_dir() / f"otelcol-v{version.group(1) if version else 'unknown'}-{key}" / "kfm-otelcol"
 
 
+_GOMOD = re.compile(r"^\s*- gomod: (\S+ \S+)$", re.MULTILINE)
+
+
+def _covering_collector(manifest: str) -> str | None:
+    """The collector built for this manifest, or another cached build of the same release that holds
+    every component it names (scripts/build-collector.sh keeps each build's manifest beside it)."""
+    exact = collector_binary(manifest)
+    if os.access(exact, os.X_OK):
+        return str(exact)
+    needed = set(_GOMOD.findall(manifest))
+    prefix = exact.parent.name.rsplit("-", 1)[0] + "-"
+    for candidate in sorted(cache_dir().glob(prefix + "*/kfm-otelcol")):
+        built_from = candidate.parent / "builder-config.yaml"
+        if os.access(candidate, os.X_OK) and built_from.is_file() \
+                and needed <= set(_GOMOD.findall(built_from.read_text(encoding="utf-8"))):
+            return str(candidate)
+    return None
+
+
 def find_tools(files: dict[str, str]) -> Tools:
     promtool = os.environ.get("PROMTOOL") or shutil.which("promtool")
     collector = os.environ.get("KFM_OTELCOL")
     if not collector and c.COLLECTOR_BUILDER_MANIFEST in files:
-        built = collector_binary(files[c.COLLECTOR_BUILDER_MANIFEST])
-        collector = str(built) if os.access(built, os.X_OK) else None
+        collector = _covering_collector(files[c.COLLECTOR_BUILDER_MANIFEST])
     return Tools(promtool, collector)
 
 

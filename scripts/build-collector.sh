@@ -20,6 +20,8 @@ cache=${KFM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kfm-observability}
 key=$(grep -v '^#' "$manifest" | sha256sum | cut -c1-16)
 binary="$cache/otelcol-v$version-$key/kfm-otelcol"
 if [ -x "$binary" ]; then
+  # What it was built from, so a render of other definitions can find a binary that holds its components.
+  [ -f "$(dirname "$binary")/builder-config.yaml" ] || cp "$manifest" "$(dirname "$binary")/builder-config.yaml"
   echo "$binary"
   exit 0
 fi
@@ -42,6 +44,7 @@ start=$(date +%s)
 }
 mkdir -p "$(dirname "$binary")"
 cp "$work/dist/kfm-otelcol" "$binary.tmp"
+cp "$manifest" "$(dirname "$binary")/builder-config.yaml"
 mv "$binary.tmp" "$binary"
 echo "built in $(( $(date +%s) - start ))s" >&2
 echo "$binary"

@@ -319,6 +319,37 @@ def test_bad_telemetry_values_are_refused(project, capsys, edit, field):
     refused(project, capsys, field, file="telemetry/kfm.py")
 
 
+def test_telemetry_without_red_services_or_masking_renders_a_config_the_collector_accepts(project, capsys):
+    """Found by the fuzzer: no RED services wrote the OTTL condition `not ()`. Without value patterns
+    the build needs fewer components, so render must find a cached collector that holds them."""
+    text = TELEMETRY.replace("red_services=(c.EVIDENCE_SERVICE, c.FOCUS_SERVICE)", "red_services=()")
+    text = text.replace('blocked_value_patterns=(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}",),', "")
+    assert "red_services=()" in text and "blocked_value_patterns" not in text
+    write(project, text, "kfm.py", "telemetry")
+    code, lines = render(project, capsys)
+    assert code == 0 and not any(line.startswith("note:") for line in lines), lines  # the collector checked it
+    assert "redaction" not in (project / "out" / "otel" / "builder-config.yaml").read_text()
+
+
+def test_telemetry_that_redacts_nothing_is_refused(project, capsys):
+    text = TELEMETRY.replace('hash_attributes=("client.address", "user.id")', "hash_attributes=()")
+    start = text.index("delete_attributes=(")
+    text = text[:start] + "delete_attributes=()," + text[text.index("),", start) + 2:]
+    write(project, text, "kfm.py", "telemetry")
+    refused(project, capsys, "delete_attributes", "at least one attribute", file="telemetry/kfm.py")
+
+
+def test_a_definitions_file_that_exits_is_an_import_problem(project, capsys):
+    write(project, "raise SystemExit(3)\n", "zz.py")
+    refused(project, capsys, "import", "SystemExit", file="slo/zz.py")
+
+
+def test_examples_that_do_not_fit_the_selectors_name_the_file_relative(project, capsys):
+    write(project, slos_file(slo(sli="EventsRatio(total='kfm_promotions_total', bad='kfm_promotions_total{worst_gate_result!=\"pass\"}', "
+                                     "examples={'good': {'worst_gate_result': '200'}})")))
+    refused(project, capsys, "sli.examples", "must match")
+
+
 # --- 8. sets do not make output depend on the hash seed -----------------------------------------------
 
 def test_sets_render_identically_under_any_hash_seed(project):
