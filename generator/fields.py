@@ -61,10 +61,15 @@ def text_problem(value: object, what: str = "text", multiline: bool = True, limi
     if len(value) > limit:
         return f"{len(value)} characters, at most {limit}"
     allowed = "\n\t" if multiline else ""
-    bad = next((ch for ch in value if (ord(ch) < 0x20 and ch not in allowed) or ord(ch) == 0x7F), None)
+    bad = next((ch for ch in value if ch not in allowed and _UNPRINTABLE.match(ch)), None)
     if bad is not None:
         return f"contains the control character {bad!r}" + ("" if multiline else " (one line of text)")
     return None
+
+
+# Control characters (C0, C1), line and paragraph separators, surrogates and non-characters: no
+# output format carries them as text (YAML reads U+0085 as a line break; UTF-8 cannot hold a surrogate).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 def label_value_problem(value: object) -> str | None:

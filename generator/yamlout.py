@@ -1,6 +1,8 @@
 """Deterministic YAML: insertion order kept, multi-line strings as blocks."""
 from __future__ import annotations
 
+import re
+
 import yaml
 
 
@@ -9,7 +11,13 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+# YAML reads these as line breaks (or cannot print them): such text is written double-quoted, escaped.
+_SPECIAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
 def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if _SPECIAL.search(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)

@@ -5,9 +5,12 @@ import re
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT, copy_project, run_cli
 from generator import conventions as c
+from generator import yamlout
 from generator.render import definitions_hash
 from generator.rules import slo_groups
 from generator.sli import DatasetMaxAge, Freshness
@@ -165,3 +168,11 @@ def test_cli_help_lists_the_commands():
     result = run_cli("--help")
     assert result.returncode == 0
     assert "render" in result.stdout and "check" in result.stdout
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.text(max_size=40))
+def test_any_text_survives_the_yaml_writer(text):
+    """Found by the fuzzer: U+0085 (NEL) came back as a space, since YAML reads it as a line break."""
+    document = {"key": text, "list": [text], text or "empty": 1}
+    assert yaml.safe_load(yamlout.dump(document)) == document
