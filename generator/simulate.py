@@ -132,9 +132,14 @@ def _prefix(values: list[float | None]) -> list[float]:
     return out
 
 
-def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_events: int = 0) -> list[bool]:
-    """For each tick, whether the pair's alert is firing (active for at least `for`)."""
-    threshold = float(Fraction(pair.factor) * budget)
+TIE = 1e-9  # relative: a ratio this close to a threshold may compare either way in Prometheus' float64
+
+
+def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_events: int = 0,
+                 tie: float = 0.0) -> list[bool]:
+    """For each tick, whether the pair's alert is firing (active for at least `for`). `tie` moves the
+    threshold by that share, to see whether a ratio sitting on it changes the prediction."""
+    threshold = float(Fraction(pair.factor) * budget) * (1 + tie)
     firing = []
     active_since: int | None = None
     longs, shorts = series.ratios(pair.long), series.ratios(pair.short)
