@@ -407,7 +407,7 @@ def _matcher(ctx: Ctx, ordinary: tuple[str, str, str]) -> tuple[str, str, str]:
         op = ctx.one(["=", "!=", "=~", "!~"])
         if op in ("=~", "!~"):
             value = ctx.pick(VALID_REGEXES, HOSTILE_REGEXES, 50)
-            if ctx.weird and not ctx.hostile_chance(15):
+            if ctx.weird and not ctx.hostile and ctx.chance(15):
                 value = ctx.one(HOSTILE_REGEXES[3:8])   # Python accepts them, RE2 does not
         else:
             value = ctx.label_value(value)
@@ -766,7 +766,7 @@ def _dashboard(ctx: Ctx) -> Call:
     if ctx.weird and ctx.chance(20):
         tags.append(ctx.text(["ops"]))
     uid = ctx.pick(UIDS, HOSTILE_UIDS, 35)
-    if ctx.weird and not ctx.hostile_chance(10):
+    if ctx.weird and not ctx.hostile and ctx.chance(4):
         uid = ctx.one(["../x", "a/b", "../../../x"])   # accepted today: they are path-like
     uid = ctx.unique("uid", uid)
     return Call(
@@ -935,14 +935,22 @@ def reduce_project(project: Project, still_fails, budget: int = 200) -> tuple[Pr
     `budget` candidates were tried. Returns the reduced project and the number of candidates tried."""
     tried = 0
     improved = True
-    while improved and tried < budget:
+    while improved and tried < budget:   # one pass over the edits; again while a pass changed anything
         improved = False
-        for candidate in project_variants(project):
-            if tried >= budget:
-                break
-            tried += 1
-            if still_fails(candidate):
-                project, improved = candidate, True
+        start = 0
+        while tried < budget:
+            # After an accepted edit, go on from where it was found: the edits before it failed just
+            # now and would most likely fail again. The next pass tries them all once more.
+            for index, candidate in enumerate(project_variants(project)):
+                if index < start:
+                    continue
+                if tried >= budget:
+                    break
+                tried += 1
+                if still_fails(candidate):
+                    project, improved, start = candidate, True, index
+                    break
+            else:
                 break
     return project, tried
 

@@ -767,7 +767,10 @@ def survey(count: int, seed_value: int | None, shrink_examples: int, shrink_seco
         for failure in outcome.failures:
             if failure.key not in announced:
                 announced.add(failure.key)
-                print(f"  new class after {stats.calls} examples: {failure.key}", flush=True)
+                print(f"  new class after {stats.calls} examples: {failure.key}\n"
+                      f"    first seen: {failure.detail.strip().splitlines()[0][:300] if failure.detail.strip() else ''}\n"
+                      + "".join(f"    | {line}\n" for line in project.source(compact=True).splitlines()[:60]),
+                      end="", flush=True)
 
     try:
         explore()
