@@ -100,6 +100,9 @@ def event_shape(slo: SLO) -> EventSeriesShape:
                 problems.append(f"no example value matches {m.render()}")
             else:
                 base[m.label] = value
+    # A dimension the selector already fixes (group_by http_route over {http_route="/v1/query"})
+    # keeps the selector's value, or the series would not be selected at all.
+    groups = {label: base.get(label, value) for label, value in groups.items()}
     part_labels = dict(base)
     other_labels = dict(base)
     extra = [m for m in part.matchers if m.label != "le" and not any(

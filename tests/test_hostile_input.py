@@ -412,6 +412,15 @@ def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run
     assert "3.03% of events fail (2.02x the page 1h/5m threshold)" in low_page
 
 
+def test_a_dimension_the_selector_fixes_keeps_its_value_in_generated_series(project, capsys):
+    """Found by the fuzzer: group_by http_route over {http_route="/v1/query"} wrote series with
+    http_route="example", which the selector does not select: the no-data alert fired in every scenario."""
+    write(project, slos_file(slo("api-route", sli='Latency(histogram=\'http_server_request_duration_seconds{http_route="/v1/query"}\', '
+                                                  'threshold_seconds=2.5, group_by=("http_route",))')))
+    files = accepted(project, capsys, run_tests=("api-route",))
+    assert b'http_route="example"' not in files["prometheus/tests/api-route.test.yaml"]
+
+
 def test_a_prometheusrule_over_one_mebibyte_is_refused(project, capsys):
     dataset_table(project, 10000)
     refused(project, capsys, f"out/{c.prometheus_rule_file('example')}", "over the 1 MiB")
