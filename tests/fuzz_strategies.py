@@ -214,7 +214,8 @@ FRAGMENTS = ["{{", "}}", "{{ $labels.x }}", "{{ $labels.route }}", "{{ $labels.d
              "{{ humanize 1 }}", "{{- /* c */ -}}", "{{ .Labels.x }}", '"', "'", "\\", "\\n", "\n", "\t",
              "\r", "é", "日本語", "🚀", "\u2028", "%s", "%", "${env:SECRET}", "$labels", "<b>", "`", "|", "#",
              ": ", "- ", "---", "null", "~", "*", "&a", "!tag", "\x00", "{", "}", "[", "]", "@", ","]
-TEXT_ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",))
+# Any character but surrogates and control characters (FRAGMENTS has a few of those, on purpose).
+TEXT_ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 
 
 @st.composite
@@ -571,8 +572,8 @@ def _labels(ctx: Ctx) -> object:
     return {name: ctx.label_value("platform") for name in names}
 
 
-def _window(ctx: Ctx) -> Call:
-    long, short, factor = ctx.one(WINDOWS_OK)
+def _window(ctx: Ctx, spec: tuple) -> Call:
+    long, short, factor = spec
     for_ = ctx.pick([OMIT, "2m", "5m", "1h"], HOSTILE_DURATIONS, 20)
     if ctx.hostile_chance(20):
         which = ctx.one(["long", "short", "factor"])
@@ -602,7 +603,10 @@ def _tier(ctx: Ctx, name: str) -> object:
     labels = _labels(ctx)
     windows: object = OMIT
     if ctx.chance(30):
-        windows = ctx.collection([_window(ctx) for _ in range(ctx.draw(st.integers(1, 2)))])
+        specs = ctx.subset(WINDOWS_OK, 1, 2)     # one pair per pair of windows
+        if ctx.hostile_chance(10):
+            specs = specs[:1] * 2
+        windows = ctx.collection([_window(ctx, spec) for spec in specs])
     if labels is OMIT and windows is OMIT and not ctx.chance(20):
         return OMIT
     enabled = OMIT
@@ -662,8 +666,8 @@ def _slo(ctx: Ctx, teams: list[str], uses_table: list[bool]) -> Call:
 
 def _invariant(ctx: Ctx, teams: list[str]) -> Call:
     by = ctx.subset([c.ROUTE, c.DATASET], 0, 2) if ctx.chance(50) else []
-    label = by[0] if by else "route"
-    templated = f"Something that must never happen ({{{{ $labels.{label} }}}})"
+    templated = (f"Something that must never happen ({{{{ $labels.{by[0]} }}}})" if by else
+                 "Something that must never happen")
     counter_metric = ctx.one([c.POLICY_DECISIONS, c.PROMOTIONS])
     counter = selector(counter_metric, [_matcher(ctx, (c.DECISION, "=", "allow") if counter_metric == c.POLICY_DECISIONS
                                                  else (c.WORST_GATE_RESULT, "!=", "pass"))])
@@ -718,6 +722,8 @@ def _telemetry(ctx: Ctx) -> Call:
         red = red + ["not-a-service"]
     attributes = ctx.subset(ATTRIBUTES, 0)
     hashed = ctx.subset(HASH_ATTRIBUTES, 0)
+    if not attributes and not hashed and not ctx.hostile_chance(50):
+        attributes = [ATTRIBUTES[0]]       # a pipeline that redacts nothing is refused (or was broken)
     if ctx.hostile_chance(15):
         (attributes if ctx.chance(50) else hashed).append(ctx.one(HOSTILE_ATTRIBUTES + ATTRIBUTES[:1]))
     blocked = ctx.subset(BLOCKED_OK, 0)
