@@ -14,7 +14,9 @@ fresh folder over a pre-existing out/ (the render of a known-good project), and
     (``validate``); every alert name comes from one rule file and its runbook_url has a runbook.
     For a deterministic sample of the rendered examples (a hash of the project picks about 1 in
     KFM_FUZZ_SAMPLE_EVERY=25), up to two generated test files run with ``promtool test rules``
-    (KFM_FUZZ_TEST_TIMEOUT=30 s each, in parallel) and the project is rendered twice more in
+    (in parallel; KFM_FUZZ_TEST_TIMEOUT=300 s each catches a hang: the slowest legitimate file seen, for
+    3d page windows, takes 23 s on a quiet machine and over 30 s on a loaded one; the report's
+    slowest_generated_test_seconds gives the run's slowest) and the project is rendered twice more in
     subprocesses with PYTHONHASHSEED 0 and 1, which must give identical bytes; the hash-seed renders
     also run for 1 in KFM_FUZZ_SET_SAMPLE_EVERY=3 of the rendered projects that hold a set of 2+ items.
 
@@ -98,7 +100,7 @@ SET_SAMPLE_EVERY = int(os.environ.get("KFM_FUZZ_SET_SAMPLE_EVERY", "3"))
 RENDER_TIMEOUT = float(os.environ.get("KFM_FUZZ_RENDER_TIMEOUT", "20"))
 RENDER_MEMORY = 3 << 30          # bytes of address space a render may add
 TEST_RULES_FILES = 2             # generated test files run per sampled example (2 cores)
-TEST_RULES_TIMEOUT = int(os.environ.get("KFM_FUZZ_TEST_TIMEOUT", "30"))  # a generated test file takes ~4s
+TEST_RULES_TIMEOUT = int(os.environ.get("KFM_FUZZ_TEST_TIMEOUT", "300"))  # a hang, not a slow test
 
 PROMTOOL_HELP = ("promtool is not installed: run scripts/install-prometheus-tools.sh "
                  "(Debian: apt-get install prometheus), or set PROMTOOL=/path/to/promtool")
@@ -326,6 +328,7 @@ class Outcome:
     determinism: bool = False     # rendered again with two hash seeds
     seconds: float = 0.0
     render_seconds: float = 0.0
+    test_seconds: float = 0.0     # the slowest generated test file run, wall clock
 
 
 class Harness:
@@ -379,7 +382,8 @@ class Harness:
                 sets = "set-order" in project.tags and int(digest[8:16], 16) % SET_SAMPLE_EVERY == 0
                 if sample and not failures:
                     outcome.sampled = True
-                    failures += self._generated_tests(root / "out", digest)
+                    tested, outcome.test_seconds = self._generated_tests(root / "out", digest)
+                    failures += tested
                 if (sample or sets) and not any(f.key.startswith("crash") for f in failures):
                     outcome.determinism = True
                     failures += self._hash_seeds(root, sandbox)
@@ -546,19 +550,23 @@ class Harness:
             failures.append(Failure("runbook_url of an alert points at a runbook that was not written", f"{missing[:5]}"))
         return failures
 
-    def _generated_tests(self, out: Path, digest: str) -> list[Failure]:
+    def _generated_tests(self, out: Path, digest: str) -> tuple[list[Failure], float]:
         tests = sorted((out / "prometheus" / "tests").glob("*.test.yaml"))
         if not tests:
-            return []
+            return [], 0.0
         random.Random(digest).shuffle(tests)
         chosen = tests[:TEST_RULES_FILES]
+        took: list[float] = []
 
         def run(path: Path) -> tuple[Path, subprocess.CompletedProcess | None]:
+            start = time.perf_counter()
             try:
                 return path, subprocess.run([self.promtool, "test", "rules", path.name], cwd=path.parent,
                                             capture_output=True, text=True, timeout=TEST_RULES_TIMEOUT)
             except subprocess.TimeoutExpired:
                 return path, None
+            finally:
+                took.append(time.perf_counter() - start)
 
         failures = []
         with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
@@ -581,7 +589,7 @@ class Harness:
                     what = norm(first, 110)
                 failures.append(Failure(f"promtool test rules failed: {what}",
                                         f"{path.name}: " + "\n".join(after[:12])[:1500]))
-        return failures
+        return failures, max(took, default=0.0)
 
     def _hash_seeds(self, root: Path, sandbox: Path) -> list[Failure]:
         trees = []
@@ -626,6 +634,7 @@ class Stats:
     first: dict = field(default_factory=dict)        # class -> (Project, Failure)
     seconds: float = 0.0
     render_seconds: float = 0.0
+    slowest_test_seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
 
     def record(self, project: Project, outcome: Outcome) -> None:
@@ -639,6 +648,7 @@ class Stats:
         self.determinism += outcome.determinism
         self.seconds += outcome.seconds
         self.render_seconds += outcome.render_seconds
+        self.slowest_test_seconds = max(self.slowest_test_seconds, outcome.test_seconds)
         if outcome.failures and self.examples_before_first_failure is None:
             self.examples_before_first_failure = len(self.seen) - 1
         for failure in {f.key: f for f in reversed(outcome.failures)}.values():   # each class once
@@ -659,6 +669,7 @@ class Stats:
             "failure_classes": dict(self.classes.most_common()),
             "seconds_per_example": round(self.seconds / distinct, 3) if distinct else None,
             "render_seconds_per_example": round(self.render_seconds / distinct, 3) if distinct else None,
+            "slowest_generated_test_seconds": round(self.slowest_test_seconds, 1),
             "wall_seconds": round(time.perf_counter() - self.started, 1),
             "note": "counts are over distinct examples; after a failure, Hypothesis's shrinking adds "
                     "variants of the failing example, which are counted too",
