@@ -1,11 +1,14 @@
 """Telemetry definitions -> OpenTelemetry Collector configuration (one release pinned).
 
-Pipelines, per environment:
-  traces             otlp -> memory_limiter, redact, mask values, environment, tail_sampling, batch -> Tempo
-  traces/spanmetrics otlp -> memory_limiter, keep RED services' spans -> span_metrics (before sampling)
-  metrics            otlp, span_metrics -> memory_limiter, redact, drop correlation IDs, environment, batch
-                     -> Prometheus remote write
-  logs               otlp -> memory_limiter, redact, mask values, environment, batch -> Loki (OTLP/HTTP)
+Pipelines, per environment (the redaction policy is generator/redaction.py):
+  traces             otlp -> memory_limiter, redact, allow-list + mask values, mask names, environment,
+                     tail_sampling, batch -> Tempo
+  traces/spanmetrics otlp -> memory_limiter, redact, allow-list + mask values, mask names,
+                     keep RED services' spans -> span_metrics (before sampling)
+  metrics            otlp, span_metrics -> memory_limiter, redact, drop correlation IDs, mask values,
+                     environment, batch -> Prometheus remote write
+  logs               otlp -> memory_limiter, redact, allow-list + mask values (bodies too), environment,
+                     batch -> Loki (OTLP/HTTP)
 Endpoints and credentials are ${env:...} references. A local variant (for the
 end-to-end test) swaps the exporters for files and a Prometheus endpoint on 127.0.0.1.
 """
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import conventions as c
+from . import redaction
 from .telemetry import Environment, Telemetry
 
 CORE = "go.opentelemetry.io/collector"
@@ -113,10 +117,15 @@ def config(t: Telemetry, env: Environment, local: LocalSinks | None = None) -> d
         "tail_sampling": _tail_sampling(t, env, "1s" if local else "10s"),
         "batch": {"timeout": "1s" if local else "5s", "send_batch_size": 8192},
     }
-    if t.blocked_value_patterns:
-        processors["redaction/values"] = {"allow_all_keys": True, "blocked_values": list(t.blocked_value_patterns),
-                                          "summary": "silent"}
-    masking = ["redaction/values"] if t.blocked_value_patterns else []
+    masked = redaction.patterns(t.blocked_value_patterns)
+    # Fail-closed: a key not on the allow-list is dropped (and counted on the span or log record).
+    processors["redaction/allow_list"] = {"allow_all_keys": False, "allowed_keys": t.allowed(env),
+                                          "blocked_values": masked, "summary": "info"}
+    processors["transform/mask_names"] = redaction.masking_statements(t.blocked_value_patterns)
+    # Metric labels are the contract's (the SLIs read them): values are masked, no key is dropped.
+    processors["redaction/metric_values"] = {"allow_all_keys": True, "blocked_values": masked,
+                                             "summary": "silent"}
+    masking = ["redaction/allow_list", "transform/mask_names"]
     if local:
         exporters: dict = {
             "file/traces": {"path": str(local.traces_file)},
@@ -161,15 +170,17 @@ def config(t: Telemetry, env: Environment, local: LocalSinks | None = None) -> d
                            "processors": ["memory_limiter", "attributes/redact", *masking, "transform/environment",
                                           "tail_sampling", "batch"],
                            "exporters": traces_out},
-                "traces/spanmetrics": {"receivers": ["otlp"], "processors": ["memory_limiter", "filter/red_services"],
+                "traces/spanmetrics": {"receivers": ["otlp"],
+                                       "processors": ["memory_limiter", "attributes/redact", *masking,
+                                                      "filter/red_services"],
                                        "exporters": ["span_metrics"]},
                 "metrics": {"receivers": ["otlp", "span_metrics"],
                             "processors": ["memory_limiter", "attributes/redact", "attributes/no_correlation_ids",
-                                           "transform/environment", "batch"],
+                                           "redaction/metric_values", "transform/environment", "batch"],
                             "exporters": metrics_out},
                 "logs": {"receivers": ["otlp"],
-                         "processors": ["memory_limiter", "attributes/redact", *masking, "transform/environment",
-                                        "batch"],
+                         "processors": ["memory_limiter", "attributes/redact", "redaction/allow_list",
+                                        "transform/environment", "batch"],
                          "exporters": logs_out},
             },
         },
@@ -186,8 +197,10 @@ def order_problems(cfg: dict) -> list[str]:
             problems.append(f"pipeline {name}: memory_limiter must come first")
         if "batch" in processors and processors[-1] != "batch":
             problems.append(f"pipeline {name}: batch must come last")
-        if name != "traces/spanmetrics" and "attributes/redact" not in processors:
+        if "attributes/redact" not in processors:
             problems.append(f"pipeline {name}: attributes/redact must run before its exporters")
+        if name != "metrics" and "redaction/allow_list" not in processors:
+            problems.append(f"pipeline {name}: redaction/allow_list must run before its exporters")
         if name == "metrics" and "attributes/no_correlation_ids" not in processors:
             problems.append("pipeline metrics: correlation IDs must be dropped from metrics")
     return problems

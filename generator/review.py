@@ -16,6 +16,7 @@ from typing import Callable
 import yaml
 
 from . import conventions as c
+from .alertmanager import PAGE_RECEIVER
 from .grafana import all_panels
 from . import jsonpatch
 from .durations import format_duration, parse_duration
@@ -278,6 +279,54 @@ def _config_section(title: str, nothing: str, old: dict, new: dict) -> list[str]
 
 
 
+ALLOW_LIST = "redaction/allow_list"
+
+
+def paging_environments(files: dict[str, str]) -> set[str]:
+    """Environments whose Alertmanager sends page alerts to the pager (Environment(pages=True))."""
+    return {env for env, cfg in per_environment(files, c.alertmanager_file).items()
+            if any(route.get("receiver") == PAGE_RECEIVER for route in ((cfg or {}).get("route") or {}).get("routes", []))}
+
+
+def _let_through(cfg: dict) -> tuple[set[str] | None, set[str]]:
+    """The keys an environment's collector lets through (None: every key) and the patterns it masks."""
+    processor = (cfg.get("processors") or {}).get(ALLOW_LIST)
+    if not processor:
+        return None, set()
+    keys = None if processor.get("allow_all_keys") else set(processor.get("allowed_keys") or ())
+    return keys, set(processor.get("blocked_values") or ())
+
+
+def _redaction_section(old: dict[str, dict], new: dict[str, dict], paging: set[str]) -> list[str]:
+    """What leaves the collector, per environment: keys let through and patterns masked, added or
+    removed. A paging environment's (prod's) changes come first and are marked."""
+    lines = ["### What leaves the collector", ""]
+    for env in sorted(set(old) & set(new), key=lambda e: (e not in paging, e)):
+        (old_keys, old_masks), (new_keys, new_masks) = _let_through(old[env]), _let_through(new[env])
+        mark = " **(pages: production data)**" if env in paging else ""
+        if old_keys != new_keys:
+            if new_keys is None or old_keys is None:
+                lines.append(f"- `{env}`{mark}: " + ("**every attribute key now passes** (no allow-list)"
+                                                     if new_keys is None else "an allow-list now applies"))
+            else:
+                more, fewer = sorted(new_keys - old_keys), sorted(old_keys - new_keys)
+                if more:
+                    lines.append(f"- `{env}`{mark} lets through {len(more)} more key{'s' if len(more) != 1 else ''}: "
+                                 + ", ".join(f"`{k}`" for k in more))
+                if fewer:
+                    lines.append(f"- `{env}` drops {len(fewer)} key{'s' if len(fewer) != 1 else ''} it kept: "
+                                 + ", ".join(f"`{k}`" for k in fewer))
+        if old_masks != new_masks:
+            unmasked, masked = sorted(old_masks - new_masks), sorted(new_masks - old_masks)
+            if unmasked:
+                lines.append(f"- `{env}`{mark} **no longer masks**: " + ", ".join(f"`{p}`" for p in unmasked))
+            if masked:
+                lines.append(f"- `{env}` also masks: " + ", ".join(f"`{p}`" for p in masked))
+    if len(lines) == 2:
+        lines.append("No environment lets more or less through.")
+    return lines + [""]
+
+
 AREAS = (("runbooks/", "runbooks"), (c.GITOPS_ROOT + "/env/", "overlays"), (c.GITOPS_BASE + "/", "base objects"),
          ("alertmanager/", "Alertmanager routing"), ("prometheus/tests/", "promtool tests"),
          ("prometheus/rules/", "rule files"), ("grafana/", "dashboards"), ("otel/", "collector"))
@@ -315,9 +364,10 @@ def summary(base_name: str, old: dict[str, str], new: dict[str, str], gates: lis
     lines += _alert_section(alerts(old), alerts(new))
     lines += _recording_section(recordings(old), recordings(new))
     lines += _dashboard_section(dashboards(old), dashboards(new))
-    lines += _config_section("Collector", "No collector pipeline or setting changed.",
-                             per_environment(old, c.collector_config_file),
-                             per_environment(new, c.collector_config_file))
+    old_collectors = per_environment(old, c.collector_config_file)
+    new_collectors = per_environment(new, c.collector_config_file)
+    lines += _redaction_section(old_collectors, new_collectors, paging_environments(new))
+    lines += _config_section("Collector", "No collector pipeline or setting changed.", old_collectors, new_collectors)
     lines += _config_section("Alertmanager routing", "No route, receiver or inhibition changed.",
                              per_environment(old, c.alertmanager_file),
                              per_environment(new, c.alertmanager_file))

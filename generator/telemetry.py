@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from . import conventions as c
 from . import fields
+from . import redaction
 from .problems import Collector, caller_file
 from .re2check import re2_problem
 
@@ -15,7 +16,7 @@ ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_.]{0,254}$")
+ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_.-]{0,254}$")  # http.request.header.x-request-id
 SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")  # service.name, quoted inside OTTL statements
 MAX_SLOW_TRACE_MS = 3_600_000
 MAX_CARDINALITY_LIMIT = 1_000_000
@@ -34,8 +35,11 @@ class Environment:
     namespace: str = "kfm-observability"  # where the overlay puts every object
     # Labels the environment's Prometheus selects rules by (its ruleSelector).
     rule_selector: tuple[tuple[str, str], ...] = (("prometheus", "kfm"),)
+    # More span and log attribute keys kept here only, for debugging; refused where pages=True.
+    debug_allowed_attributes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "debug_allowed_attributes", fields.ordered(self.debug_allowed_attributes))
         try:
             object.__setattr__(self, "rule_selector", tuple(sorted(dict(self.rule_selector).items())))
         except (TypeError, ValueError):
@@ -51,13 +55,15 @@ class Telemetry:
     delete_attributes: tuple[str, ...]   # removed everywhere before any exporter
     hash_attributes: tuple[str, ...]     # replaced by their hash (generalized) before any exporter
     environments: tuple[Environment, ...]
-    blocked_value_patterns: tuple[str, ...] = ()  # values masked wherever they appear (e.g. emails)
+    blocked_value_patterns: tuple[str, ...] = ()  # masked wherever they appear, besides redaction.SECRET_PATTERNS
+    # Span and log attribute keys kept besides redaction's defaults; every other key is dropped.
+    allowed_attributes: tuple[str, ...] = ()
     span_metrics_cardinality_limit: int = 2000
     defined_in: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         for name in ("services", "red_services", "slow_trace_services", "delete_attributes",
-                     "hash_attributes", "blocked_value_patterns"):
+                     "hash_attributes", "blocked_value_patterns", "allowed_attributes"):
             object.__setattr__(self, name, fields.ordered(getattr(self, name)))
         if isinstance(self.environments, list):  # order matters (the last is the GitOps base): no sets
             object.__setattr__(self, "environments", tuple(self.environments))
@@ -97,6 +103,9 @@ class Telemetry:
                 "name at least one attribute to delete or hash: telemetry passes the trust membrane too")
         overlap = set(keys["delete_attributes"]) & set(keys["hash_attributes"])
         p.check(not overlap, "hash_attributes", f"also deleted: {', '.join(sorted(overlap))}")
+        allowed = self._allowed_keys(p, "allowed_attributes", self.allowed_attributes)
+        overlap = set(allowed) & set(keys["delete_attributes"])
+        p.check(not overlap, "allowed_attributes", f"also deleted: {', '.join(sorted(overlap))}")
         p.check(fields.is_whole(self.slow_trace_ms) and 0 < self.slow_trace_ms <= MAX_SLOW_TRACE_MS, "slow_trace_ms",
                 f"a latency threshold in whole milliseconds, above 0 and at most {MAX_SLOW_TRACE_MS}")
         p.check(fields.is_whole(self.span_metrics_cardinality_limit)
@@ -123,8 +132,24 @@ class Telemetry:
             if trouble:
                 p.add("blocked_value_patterns", f"{pattern!r}: {trouble} (the collector runs Go's RE2)"[:300])
 
-    @staticmethod
-    def _validate_environment(p: Collector, env: Environment) -> None:
+    def _allowed_keys(self, p: Collector, where: str, value: object) -> tuple[str, ...]:
+        trouble = fields.tuple_problem(value, "attribute names")
+        if trouble:
+            p.add(where, trouble)
+            return ()
+        good = []
+        for key in value:  # type: ignore[attr-defined]
+            if not isinstance(key, str) or ATTRIBUTE.match(key) is None:
+                p.add(where, f"{key!r} is not an attribute name (lower-case, dots; no wildcards)"[:200])
+            elif redaction.is_credential_header(key):
+                p.add(where, f"{key!r} carries credentials: it is never allowed")
+            elif key.endswith("."):
+                p.add(where, f"{key!r} is a prefix: name each attribute (headers one by one)")
+            else:
+                good.append(key)
+        return tuple(good)
+
+    def _validate_environment(self, p: Collector, env: Environment) -> None:
         where = f"environments[{env.name}]" if isinstance(env.name, str) else "environments"
         if not p.check(isinstance(env.name, str) and ENV_NAME.match(env.name) is not None, f"{where}.name",
                        "lower-case letters, digits and '-'"):
@@ -145,6 +170,16 @@ class Telemetry:
             p.check(isinstance(key, str) and isinstance(value, str) and LABEL_KEY.match(key) is not None
                     and LABEL_VALUE.match(value) is not None, f"{where}.rule_selector",
                     f"{key}={value!r} is not a Kubernetes label"[:200])
+        debug = self._allowed_keys(p, f"{where}.debug_allowed_attributes", env.debug_allowed_attributes)
+        p.check(not (debug and env.pages is True), f"{where}.debug_allowed_attributes",
+                "an environment that pages (prod) keeps only the allow-list every environment has")
+        deleted = set(debug) & set(self.delete_attributes)
+        p.check(not deleted, f"{where}.debug_allowed_attributes", f"also deleted: {', '.join(sorted(deleted))}")
+
+    def allowed(self, env: Environment) -> list[str]:
+        """Every span and log attribute key the environment's collector lets through."""
+        return redaction.allowed_keys((*self.allowed_attributes, *self.hash_attributes,
+                                       *env.debug_allowed_attributes))
 
     def canonical(self) -> dict:
         return {
@@ -152,8 +187,9 @@ class Telemetry:
             "slow_trace_services": list(self.slow_trace_services), "slow_trace_ms": self.slow_trace_ms,
             "delete_attributes": list(self.delete_attributes), "hash_attributes": list(self.hash_attributes),
             "blocked_value_patterns": list(self.blocked_value_patterns),
+            "allowed_attributes": list(self.allowed_attributes),
             "span_metrics_cardinality_limit": self.span_metrics_cardinality_limit,
             "environments": [[e.name, e.trace_sampling_percent, e.debug_exporter, e.memory_limit_percent, e.pages,
-                              e.namespace, [list(pair) for pair in e.rule_selector]]
+                              e.namespace, [list(pair) for pair in e.rule_selector], list(e.debug_allowed_attributes)]
                              for e in self.environments],
         }

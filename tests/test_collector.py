@@ -27,15 +27,6 @@ DUMMY_ENV = {
 }
 
 
-@pytest.fixture(scope="session")
-def collector() -> str:
-    result = subprocess.run([str(ROOT / "scripts" / "build-collector.sh")], cwd=ROOT, capture_output=True,
-                            text=True, timeout=3600)
-    if result.returncode != 0:
-        pytest.fail(f"the collector could not be built:\n{result.stderr[-3000:]}", pytrace=False)
-    return result.stdout.strip().splitlines()[-1]
-
-
 def validate(collector: str, path: Path) -> subprocess.CompletedProcess:
     return subprocess.run([collector, "validate", f"--config={path}"], capture_output=True, text=True,
                           env={**os.environ, **DUMMY_ENV}, timeout=120)

@@ -97,10 +97,19 @@ def test_no_change_says_so(repo):
     summary = diff(repo)
     for line in ("No SLO added, removed or changed (9 SLOs).", "No alert added, removed or changed",
                  "No recording rule added, removed or changed.", "No panel added, removed or changed",
-                 "No collector pipeline or setting changed.", "0 files under out/ differ"):
+                 "No collector pipeline or setting changed.", "No environment lets more or less through.", "0 files under out/ differ"):
         assert line in summary
 
 
 def test_an_unknown_ref_is_an_error(repo):
     result = run_cli("diff", "--root", str(repo), "--base", "no-such-ref", cwd=repo)
     assert result.returncode == 2 and "cannot read 'no-such-ref'" in result.stderr
+
+
+def test_what_prod_lets_through_is_listed(repo):
+    edit(repo / "telemetry" / "kfm.py", 'hash_attributes=("client.address", "user.id"),',
+         'hash_attributes=("client.address", "user.id"),\n    allowed_attributes=("http.request.header.x-request-id",),')
+    summary = diff(repo)
+    section = summary.split("### What leaves the collector", 1)[1].split("###", 1)[0]
+    assert "- `prod` **(pages: production data)** lets through 1 more key: `http.request.header.x-request-id`" in section
+    assert section.index("`prod`") < section.index("`dev`")  # the paging environment first
