@@ -291,6 +291,9 @@ WEIRD_SERVICE_NAMES = ["svc with space", 'a"b', "é-service", "{{x}}", "x" * 100
 ATTRIBUTES = ["user.email", "user.name", "enduser.id", "http.request.header.authorization", "db.query.text",
               "geo.precise_location"]
 HASH_ATTRIBUTES = ["client.address", "user.id"]
+ALLOWED_OK = ["http.request.header.x-request-id", "kfm.tenant", "feature_flag.key", "user.id", "url.query"]
+ALLOWED_HOSTILE = ["http.request.header.authorization", "http.request.header.", "http.request.header.*", "user.email",
+                   "X-Api-Key", "", 5, "http.request.header.cookie", 'a"b']
 HOSTILE_ATTRIBUTES = ["run_id", "User.Email", "a b", "", "audit_ref", 'a"b', "x.y{z}", 5]
 BLOCKED_OK = [r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", r"\b\d{16}\b", "[0-9]{3}-[0-9]{2}-[0-9]{4}"]
 BLOCKED_HOSTILE = ["(?<=x)y", "(", "\\Z", "(?x)a", "\\u0041", "(?P=n)", "", "'", '"', "{{x}}", "a{1000001}"]
@@ -709,6 +712,9 @@ def _environment(ctx: Ctx, name: object) -> Call:
         rule_selector=ctx.pick([OMIT, (("prometheus", "kfm"),), {"prometheus": "kfm"},
                                 (("team", "a"), ("prometheus", "kfm"))],
                                [{"a/b": "x y"}, {"x": 5}, {"": "x"}, (("a",),), 5, {"x": "y" * 64}], 15),
+        debug_allowed_attributes=(ctx.pick([OMIT, ("user.id",), ("url.query", "session.id")],
+                                           [("http.request.header.cookie",), "user.id", ("user.email",)], 15)
+                                  if ctx.chance(20) else OMIT),
     )
 
 
@@ -733,8 +739,11 @@ def _telemetry(ctx: Ctx) -> Call:
     if ctx.hostile_chance(15):
         names.append(ctx.one(HOSTILE_ENV_NAMES + names[:1]))
     environments = [_environment(ctx, name) for name in names]
-    values = [services, red, slow, attributes, hashed, blocked]
-    services, red, slow, attributes, hashed, blocked = [ctx.collection(v) for v in values]
+    allowed = ctx.subset(ALLOWED_OK, 0) if ctx.chance(40) else []
+    if ctx.hostile_chance(15):
+        allowed.append(ctx.one(ALLOWED_HOSTILE))
+    values = [services, red, slow, attributes, hashed, blocked, allowed]
+    services, red, slow, attributes, hashed, blocked, allowed = [ctx.collection(v) for v in values]
     environments_value = ctx.collection(environments) if ctx.hostile else tuple(environments)
     call = Call(
         "Telemetry",
@@ -742,6 +751,7 @@ def _telemetry(ctx: Ctx) -> Call:
         slow_trace_ms=ctx.pick([500, 1, 250, 10000], [True, 0, -5, 2.5, 10 ** 30, "500", None], 15),
         delete_attributes=attributes, hash_attributes=hashed, environments=environments_value,
         blocked_value_patterns=blocked if blocked else OMIT,
+        allowed_attributes=allowed if allowed else OMIT,
         span_metrics_cardinality_limit=ctx.pick([OMIT, 2000, 1], [True, 0, 10 ** 30, 2.5, "2000"], 15),
     )
     if has_multi_set(call):
