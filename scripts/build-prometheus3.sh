@@ -27,7 +27,9 @@ trap 'rm -rf "$work"' EXIT
 echo "building promtool and prometheus $version ($module_version; the first build takes minutes)..." >&2
 start=$(date +%s)
 for tool in promtool prometheus; do
-  GOBIN="$work/bin" go install "github.com/prometheus/prometheus/cmd/$tool@$module_version" >"$work/$tool.log" 2>&1 || {
+  # go install sets no version: stamp it where `--version` and the build info read it.
+  GOBIN="$work/bin" go install -ldflags "-X github.com/prometheus/common/version.Version=$version" \
+    "github.com/prometheus/prometheus/cmd/$tool@$module_version" >"$work/$tool.log" 2>&1 || {
     echo "building $tool $version failed:" >&2
     tail -n 40 "$work/$tool.log" >&2
     exit 1
