@@ -253,3 +253,12 @@ def test_dev_may_keep_more_only_where_the_definitions_say_so():
     dev, prod = t.environments
     assert "user.id" in t.allowed(dev) and "user.id" not in t.allowed(prod)
     assert not any(redaction.is_header(k) for k in t.allowed(prod))
+
+
+def test_every_secret_pattern_compiles_in_re2_and_matches_its_example():
+    import re2  # google-re2: the engine family Go's regexp implements
+
+    from generator.re2check import re2_problem
+    for name, pattern in redaction.SECRET_PATTERNS.items():
+        assert re2_problem(pattern) is None, name
+        assert re2.search(pattern, PATTERN_EXAMPLES[name]), name
