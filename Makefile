@@ -3,20 +3,20 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test check gates diff fuzz bench bench-sloth bench-eval venv promtool collector kubeconform schemas clean
+.PHONY: render test check gates diff fuzz bench bench-sloth bench-eval venv promtool prometheus3 collector kubeconform schemas clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
 	$(PY) -m generator render
 
 ## test: install promtool, kubeconform and the collector if missing, run the policy gates, then every test
-test: $(VENV)/.installed promtool collector kubeconform
+test: $(VENV)/.installed promtool prometheus3 collector kubeconform
 	$(PY) -m generator gates
 	$(PY) -m pytest
 
 ## fuzz: 10,000 random definitions (Hypothesis): each renders into output the real tools accept, or is refused cleanly
 FUZZ_EXAMPLES ?= 10000
-fuzz: $(VENV)/.installed promtool collector
+fuzz: $(VENV)/.installed promtool prometheus3 collector
 	KFM_FUZZ_PROFILE=fuzz KFM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KFM_FUZZ_REPORT=$(or $(FUZZ_REPORT),fuzz-report.json) \
 		$(PY) -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 
@@ -51,6 +51,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 promtool:
 	scripts/install-prometheus-tools.sh
+
+## prometheus3: Prometheus 3's promtool at the pinned version, built with go install (cached by version)
+prometheus3:
+	scripts/build-prometheus3.sh promtool
 
 ## diff: Markdown review summary of the working tree against BASE (default HEAD), for the PR
 BASE ?= HEAD

@@ -11,9 +11,17 @@ the staged rules forward on one-minute ticks, independently of PromQL:
 - a pair is active while both of its windows are above factor x budget (and
   the long window holds min_events), and fires once active for its `for`.
 
-Prometheus computes in float64 and its extrapolation at window edges is
-modelled only for counters starting at zero; the generated tests therefore
-allow one evaluation interval either side of the prediction.
+Two range-selector semantics are modelled exactly (`Semantics`):
+
+- Prometheus 2.x: closed windows [t-r, t]. rate(x[5m]) at tick k reads the samples
+  of ticks k-5..k and needs no extrapolation; sum_over_time(y[30m]) sums 31 samples.
+- Prometheus 3.x: left-open windows (t-r, t]. rate(x[5m]) reads ticks k-4..k and
+  extrapolates the 4 minutes it saw to 5 (by at most the time back to where the
+  counter would be zero, the way extrapolatedRate does); sum_over_time sums 30.
+
+A generated test must hold on both (out/ is committed; users run whatever promtool
+they have), so it asserts each transition only at ticks where both agree. Prometheus
+computes in float64, so the tests also allow one evaluation interval either side.
 """
 from __future__ import annotations
 
@@ -28,6 +36,19 @@ from .windows import WindowPair
 
 TICK = 60  # seconds: scrape and evaluation interval of generated tests
 BASE_TICKS = BASE_WINDOW_SECONDS // TICK
+
+
+class Semantics:
+    """How a range selector reads the samples of a window ending at tick k."""
+
+    CLOSED = "2.x"       # [k - r, k]
+    LEFT_OPEN = "3.x"    # (k - r, k]
+    ALL = (CLOSED, LEFT_OPEN)
+
+
+def _first_in_window(k: int, span: int, semantics: str) -> int:
+    """The earliest tick a window of `span` ticks ending at k reads (before clamping at the data's start)."""
+    return k - span + (1 if semantics == Semantics.LEFT_OPEN else 0)
 
 
 @dataclass(frozen=True)
@@ -65,16 +86,33 @@ def event_history(ticks: int, per_tick: Fraction, error_fraction: Callable[[int]
 
 
 class RatioSeries:
-    """Error ratio over any window, at any tick, for one history."""
+    """Error ratio over any window, at any tick, for one history, as one Prometheus version reads it.
 
-    def __init__(self, history: EventHistory | StaleHistory):
+    For events, how the SLI's base rules combine the counters matters once windows extrapolate
+    (3.x), since each series extrapolates on its own: `total_is_sum` when the total is the sum of
+    the bad and the good series (one metric, split by a label), `bad_is_direct` when the bad rate is
+    a bad series' own rate (else it is the total minus the good series' rate, clamped at 0).
+    """
+
+    def __init__(self, history: EventHistory | StaleHistory, semantics: str = Semantics.CLOSED,
+                 total_is_sum: bool = False, bad_is_direct: bool = True):
         self.history = history
+        self.semantics = semantics
         if isinstance(history, EventHistory):
             self.length = len(history.total)
             bad = [v / history.scale for v in history.bad]
             total = [v / history.scale for v in history.total]
-            self.bad_rate = [self._rate(bad, k) for k in range(self.length)]
-            self.total_rate = [self._rate(total, k) for k in range(self.length)]
+            good = [t - b for t, b in zip(total, bad)]
+            bad_rate = [self._rate(bad, k) for k in range(self.length)]
+            good_rate = [self._rate(good, k) for k in range(self.length)]
+            if total_is_sum:
+                total_rate = [None if b is None or g is None else b + g for b, g in zip(bad_rate, good_rate)]
+            else:
+                total_rate = [self._rate(total, k) for k in range(self.length)]
+            if not bad_is_direct:
+                bad_rate = [None if t is None or g is None else max(0.0, t - g)
+                            for t, g in zip(total_rate, good_rate)]
+            self.bad_rate, self.total_rate = bad_rate, total_rate
         else:
             self.length = len(history.stale)
             self.bad_rate = [float(s) for s in history.stale]
@@ -84,17 +122,21 @@ class RatioSeries:
         self.first = 1 if isinstance(history, EventHistory) else 0
         self._cache: dict[int, list[float | None]] = {}
 
-    @staticmethod
-    def _rate(counter: Sequence[float], k: int) -> float | None:
-        """rate(counter[5m]) at tick k.
+    def _rate(self, counter: Sequence[float], k: int) -> float | None:
+        """rate(counter[5m]) at tick k, as Prometheus' extrapolatedRate computes it (in ticks).
 
-        Counters in generated tests start at 0, so in the first minutes
-        Prometheus extrapolates no further back than the first sample and
-        still divides by the whole 5m range.
-        """
-        if k == 0:
-            return None
-        return (counter[k] - counter[max(0, k - BASE_TICKS)]) / BASE_WINDOW_SECONDS
+        Counters in generated tests start at 0 and never reset."""
+        first = max(0, _first_in_window(k, BASE_TICKS, self.semantics))
+        if k - first < 1:
+            return None  # fewer than two samples
+        sampled = k - first
+        increase = counter[k] - counter[first]
+        to_start = first - (k - BASE_TICKS)     # ticks between the window's start and its first sample
+        if to_start >= 1.1:                     # more than 1.1 average intervals: extrapolate half of one
+            to_start = 0.5
+        if increase > 0 and counter[first] >= 0:
+            to_start = min(to_start, sampled * counter[first] / increase)  # never back past zero
+        return increase * (sampled + to_start) / sampled / BASE_WINDOW_SECONDS
 
     def ratios(self, window: int) -> list[float | None]:
         """The window's error ratio at every tick (computed once per window)."""
@@ -109,14 +151,14 @@ class RatioSeries:
                 out.append(bad / total if total > 0 else 0.0)  # type: ignore[operator]
         else:
             for k in range(first, self.length):
-                lo = k - span if k - span > first else first
+                lo = max(first, _first_in_window(k, span, self.semantics))
                 total = total_prefix[k + 1] - total_prefix[lo]
                 out.append((bad_prefix[k + 1] - bad_prefix[lo]) / total if total > 0 else 0.0)
         self._cache[window] = out
         return out
 
     def events_in_window(self, k: int, window: int) -> float:
-        lo = max(self.first, k - window // TICK)
+        lo = max(self.first, _first_in_window(k, window // TICK, self.semantics))
         count = k - lo + 1
         return self._sum(self._total_prefix, lo, k) / count * window
 

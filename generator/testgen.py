@@ -33,7 +33,7 @@ from . import gotemplate
 from .durations import format_duration, parse_duration
 from .promql import Matcher, Selector, labels_text
 from .rules import burn_alert, no_data_alert
-from .simulate import TICK, TIE, RatioSeries, event_history, firing_ticks
+from .simulate import TICK, TIE, RatioSeries, Semantics, event_history, firing_ticks
 from .testseries import (always_fresh, decimal_text, event_input_series, event_shape, freshness_series,
                          series_name, stale_history)
 from .slo import SLO
@@ -94,33 +94,57 @@ class Scenario:
         return test
 
 
-def _transition_checks(slo: SLO, pair: WindowPair, states: list[bool], extra: dict[str, str],
-                       start: int, why: list[str], label: str) -> list[dict]:
-    """Assert each firing start and stop after `start` within one evaluation interval."""
-    alert = burn_alert(slo, pair)
-    tier = {"alertname": alert["alert"], c.TIER_LABEL: alert["labels"][c.TIER_LABEL], "alertstate": "firing"}
-    checks = []
-    previous = states[start - 1] if start > 0 else False
+States = dict[str, list[bool]]  # Semantics -> firing at each tick
+Ratios = dict[str, RatioSeries]  # Semantics -> the SLI's ratios as that version reads them
+
+
+def _changes(states: list[bool], start: int) -> list[tuple[int, bool]]:
+    """(tick, new state) of each transition at or after `start`."""
+    found, previous = [], states[start - 1] if start > 0 else False
     for k in range(start, len(states)):
-        if states[k] == previous:
-            continue
-        previous = states[k]
-        verb = "starts firing" if states[k] else "stops firing"
-        why.append(f"{label}: {alert['labels'][c.TIER_LABEL]} {verb} at {_at(k)} (predicted)")
-        before, after = k - 1 - TOLERANCE, k + TOLERANCE
-        if states[k]:
-            if before >= 0 and not states[before]:
-                checks.append(_expect_none(before, tier))
-            if after < len(states) and states[after]:
-                checks.append(_expect_firing(after, alert, extra))
-        else:
-            if before >= 0 and states[before]:
-                checks.append(_expect_firing(before, alert, extra))
-            if after < len(states) and not states[after]:
-                checks.append(_expect_none(after, tier))
-    if not any(states[start:]):
-        why.append(f"{label}: {alert['labels'][c.TIER_LABEL]} never fires (predicted)")
-        checks.append(_expect_none(len(states) - 1, tier))
+        if states[k] != previous:
+            previous = states[k]
+            found.append((k, previous))
+    return found
+
+
+def _transition_checks(slo: SLO, pair: WindowPair, runs: States, extra: dict[str, str],
+                       start: int, why: list[str], label: str) -> list[dict]:
+    """Assert each firing start and stop after `start` within one evaluation interval, on both
+    Prometheus 2.x and 3.x: before the earlier predicted tick and after the later one."""
+    alert = burn_alert(slo, pair)
+    name = alert["labels"][c.TIER_LABEL]
+    tier = {"alertname": alert["alert"], c.TIER_LABEL: name, "alertstate": "firing"}
+    closed, left_open = runs[Semantics.CLOSED], runs[Semantics.LEFT_OPEN]
+    length = min(len(closed), len(left_open))
+    changes = [_changes(closed, start), _changes(left_open, start)]
+    if [s for _, s in changes[0]] != [s for _, s in changes[1]]:
+        at = {sem: ", ".join(f"{'on' if s else 'off'} {_at(k)}" for k, s in ch) or "never"
+              for sem, ch in zip(Semantics.ALL, changes)}
+        why.append(f"{label}: {name} changes differently on 2.x ({at[Semantics.CLOSED]}) and 3.x "
+                   f"({at[Semantics.LEFT_OPEN]}) (predicted): only its final state is asserted")
+        if closed[length - 1] == left_open[length - 1]:
+            checks = [(_expect_firing(length - 1, alert, extra) if closed[length - 1]
+                       else _expect_none(length - 1, tier))]
+            return checks
+        return []
+    checks = []
+
+    def agreed(k: int, state: bool) -> bool:
+        return 0 <= k < length and closed[k] == state and left_open[k] == state
+
+    for (k2, state), (k3, _) in zip(*changes):
+        verb = "starts firing" if state else "stops firing"
+        when = _at(k2) if k2 == k3 else f"{_at(k2)} on 2.x, {_at(k3)} on 3.x"
+        why.append(f"{label}: {name} {verb} at {when} (predicted)")
+        before, after = min(k2, k3) - 1 - TOLERANCE, max(k2, k3) + TOLERANCE
+        if agreed(before, not state):
+            checks.append(_expect_firing(before, alert, extra) if not state else _expect_none(before, tier))
+        if agreed(after, state):
+            checks.append(_expect_firing(after, alert, extra) if state else _expect_none(after, tier))
+    if not changes[0] and not any(closed[start:length]) and not any(left_open[start:length]):
+        why.append(f"{label}: {name} never fires (predicted)")
+        checks.append(_expect_none(length - 1, tier))
     return checks
 
 
@@ -150,22 +174,28 @@ class _Scenarios:
 
     # series builders ------------------------------------------------------
     def _events(self, ticks: int, error: Callable[[int], Fraction],
-                per_tick: Fraction | None = None) -> tuple[Callable[[int], list[dict]], RatioSeries]:
+                per_tick: Fraction | None = None) -> tuple[Callable[[int], list[dict]], Ratios]:
         history = event_history(ticks, self.per_tick if per_tick is None else per_tick, error)
+        shape = self.shape
+        # How the base rules combine the series written (each extrapolates on its own in 3.x).
+        total_is_sum = shape.latency_le is None and shape.part_metric == shape.total_metric
+        bad_is_direct = shape.part_is_bad and shape.latency_le is None
 
         def upto(end: int) -> list[dict]:
-            return event_input_series(self.shape, history.upto(end))
-        return upto, RatioSeries(history)
+            return event_input_series(shape, history.upto(end))
+        return upto, {Semantics.CLOSED: RatioSeries(history),
+                      Semantics.LEFT_OPEN: RatioSeries(history, Semantics.LEFT_OPEN, total_is_sum, bad_is_direct)}
 
     def _fresh(self, ticks: int, victim: list[int] | None,
-               drop_victim: bool = False) -> tuple[Callable[[int], list[dict]], RatioSeries | None]:
+               drop_victim: bool = False) -> tuple[Callable[[int], list[dict]], Ratios | None]:
         datasets = [d.dataset for d in self.slo.sli.datasets]  # type: ignore[attr-defined]
         victim_values = victim if victim is not None else always_fresh(ticks)
         if drop_victim:
             datasets.remove(self.victim.dataset)
             ratio = None
         else:
-            ratio = RatioSeries(stale_history(victim_values, self.victim.max_age_seconds))
+            history = stale_history(victim_values, self.victim.max_age_seconds)
+            ratio = {semantics: RatioSeries(history, semantics) for semantics in Semantics.ALL}
 
         def upto(end: int) -> list[dict]:
             return freshness_series(self.slo, datasets, end, self.victim.dataset, victim_values)
@@ -177,11 +207,15 @@ class _Scenarios:
         refuses a query over 10,000 samples of one series, and a weekly dataset's would hold that many)."""
         return TICK * tick - self.victim.max_age_seconds
 
-    def _states(self, series: RatioSeries) -> dict[WindowPair, list[bool]]:
+    def _states(self, ratios: Ratios) -> dict[WindowPair, States]:
         min_events = self.slo.alerting.min_events if not self.freshness else 0
-        return {p: firing_ticks(series, p, self.budget, min_events) for p in self.pairs}
+        return {p: {sem: firing_ticks(series, p, self.budget, min_events) for sem, series in ratios.items()}
+                for p in self.pairs}
 
-    def _ties(self, series: RatioSeries) -> bool:
+    def _ties(self, ratios: Ratios) -> bool:
+        return any(self._tie(series) for series in ratios.values())
+
+    def _tie(self, series: RatioSeries) -> bool:
         """Whether some window's ratio sits on a threshold long enough that float64 could fire it
         (or not) more than the tolerance apart from the prediction: the scenario then picks another
         rate. A ratio that only passes through a threshold moves a transition by one tick at most."""
@@ -234,7 +268,7 @@ class _Scenarios:
     OUTAGE_START = 60
 
     @functools.cached_property
-    def _outage(self) -> tuple[Callable[[int], list[dict]], dict[WindowPair, list[bool]]]:
+    def _outage(self) -> tuple[Callable[[int], list[dict]], dict[WindowPair, States]]:
         """A total outage after an hour (freshness: the victim's last success stops), simulated once:
         the outage scenario asserts it, the recovery scenario sizes itself on it."""
         start = self.OUTAGE_START
@@ -255,8 +289,8 @@ class _Scenarios:
         series, states = self._outage
         end = _settled(states)
         checks = []
-        for pair, pair_states in states.items():
-            checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, 1, why, "outage")
+        for pair, runs in states.items():
+            checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "outage")
         if self.freshness:
             others = Selector("ALERTS", (Matcher(c.SLO_LABEL, "=", self.slo.name),
                                          Matcher(c.DATASET, "!=", self.victim.dataset)))
@@ -293,8 +327,8 @@ class _Scenarios:
         states = self._states(ratio)
         end = _settled(states)
         checks = []
-        for pair, pair_states in states.items():
-            checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, 1, why, "fast burn")
+        for pair, runs in states.items():
+            checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "fast burn")
         return self._scenario("fast burn", why, end, series, checks)
 
     def annotations(self) -> Scenario | None:
@@ -357,19 +391,19 @@ class _Scenarios:
                    f"({decimal_text(factor * times)}x the budget): tickets as predicted, never a page"]
         assert ratio is not None
         states = self._states(ratio)
-        fired = [s for p, s in states.items() if p.tier == "ticket" and any(s)]
+        fired = [s for p, runs in states.items() if p.tier == "ticket" for s in runs.values() if any(s)]
         end = (max(_first(s) for s in fired) if fired else start + self.longest) + TOLERANCE + 1
         checks = []
-        for pair, pair_states in states.items():
+        for pair, runs in states.items():
             if pair.tier == "page":
-                if any(pair_states[: end + 1]):
+                if any(any(s[: end + 1]) for s in runs.values()):
                     if self.freshness:
                         # One stale minute already exceeds the page threshold over the page windows (a
                         # tight objective): no steady slow burn exists at one-minute ticks.
                         return None
                     raise AssertionError(f"{self.slo.name}: slow burn predicted to page; the scenario is wrong")
                 continue
-            checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, 1, why, "slow burn")
+            checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "slow burn")
         checks += [self._slo_quiet(k, severity="page") for k in sorted({start, (start + end) // 2, end})]
         return self._scenario("slow burn", why, end, series, checks)
 
@@ -399,10 +433,22 @@ class _Scenarios:
         assert start == self.OUTAGE_START
         pages = [p for p in self.pairs if p.tier == "page"] or list(self.pairs)
         _, states = self._outage
-        fired = [_first(states[p]) for p in pages if any(states[p])]
+        fired = [max(_first(s) for s in states[p].values()) for p in pages if all(any(s) for s in states[p].values())]
         return (min(fired) - start) if fired else 30
 
     def recovery(self) -> Scenario:
+        why, back, series, _, states = self.recovery_run()
+        end = _settled(states, back)
+        checks = []
+        for pair, runs in states.items():
+            checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, back, why, "recovery")
+        checks.append(self._slo_quiet(end))
+        return self._scenario("recovery", why, end, series, checks)
+
+    def recovery_run(self) -> tuple[list[str], int, Callable[[int], list[dict]], Ratios, dict[WindowPair, States]]:
+        """The recovery scenario's history: why, the tick traffic recovers, its series, each version's
+        ratios and, per pair, each version's predicted firing states (tests/test_promtool.py checks
+        them minute by minute)."""
         start = 60
         # Long enough for the first page to fire, so there is something to resolve.
         duration = max(30, self._first_page_after_outage(start) + 10)
@@ -419,13 +465,7 @@ class _Scenarios:
             why = [f"every event fails from {_at(start)} to {_at(back)}, then all succeed"]
             series, ratio = self._events(horizon, lambda k: Fraction(int(start < k <= back)))
         assert ratio is not None
-        states = self._states(ratio)
-        end = _settled(states, back)
-        checks = []
-        for pair, pair_states in states.items():
-            checks += _transition_checks(self.slo, pair, pair_states[: end + 1], self.extra, back, why, "recovery")
-        checks.append(self._slo_quiet(end))
-        return self._scenario("recovery", why, end, series, checks)
+        return why, back, series, ratio, self._states(ratio)
 
     @staticmethod
     def _scenario(name: str, why: list[str], end: int, series: Callable[[int], list[dict]],
@@ -443,12 +483,17 @@ def _first(states: list[bool]) -> int:
     return next(k for k, s in enumerate(states) if s)
 
 
-def _settled(states: dict[WindowPair, list[bool]], quiet_end: int | None = None) -> int:
-    """The tick after every predicted transition (one tolerance later); when nothing changes,
-    `quiet_end` (default: the last simulated tick)."""
+def _upto(runs: States, end: int) -> States:
+    return {sem: states[: end + 1] for sem, states in runs.items()}
+
+
+def _settled(pairs: dict[WindowPair, States], quiet_end: int | None = None) -> int:
+    """The tick after every predicted transition on either version (one tolerance later); when
+    nothing changes, `quiet_end` (default: the last simulated tick)."""
+    states = [s for runs in pairs.values() for s in runs.values()]
     if quiet_end is None:
-        quiet_end = min((len(s) for s in states.values()), default=1) - 1
-    last = max((t for t in map(_last_transition, states.values()) if t), default=None)
+        quiet_end = min((len(s) for s in states), default=1) - 1
+    last = max((t for t in map(_last_transition, states) if t), default=None)
     return quiet_end if last is None else last + TOLERANCE + 1
 
 

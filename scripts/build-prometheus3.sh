@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build (or reuse) Prometheus 3's promtool and server from the Go module proxy at one pinned
-# version, cached outside the repository keyed by that version; the last line printed is the
-# folder holding both binaries. Prometheus 3.x is tagged v0.3XX.Y as a Go module (3.16.0 = v0.316.0).
+# Build (or reuse) Prometheus 3's promtool (and, when asked, the server) from the Go module proxy at
+# one pinned version, cached outside the repository keyed by that version; the last line printed is
+# the folder holding the binaries. Prometheus 3.x is tagged v0.3XX.Y as a Go module (3.16.0 =
+# v0.316.0). Usage: build-prometheus3.sh [promtool] [prometheus]   (default: promtool)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,14 @@ module_version=$(printf 'v0.3%02d.%d' "$minor" "$patch")
 
 cache=${KFM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kfm-observability}
 folder="$cache/prometheus-v$version"
-if [ -x "$folder/promtool" ] && [ -x "$folder/prometheus" ]; then
+tools=("$@")
+[ ${#tools[@]} -gt 0 ] || tools=(promtool)
+missing=()
+for tool in "${tools[@]}"; do
+  case "$tool" in promtool|prometheus) ;; *) echo "unknown tool $tool (promtool or prometheus)" >&2; exit 2 ;; esac
+  [ -x "$folder/$tool" ] || missing+=("$tool")
+done
+if [ ${#missing[@]} -eq 0 ]; then
   echo "$folder"
   exit 0
 fi
@@ -24,9 +32,9 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-echo "building promtool and prometheus $version ($module_version; the first build takes minutes)..." >&2
+echo "building ${missing[*]} $version ($module_version; the first build takes minutes)..." >&2
 start=$(date +%s)
-for tool in promtool prometheus; do
+for tool in "${missing[@]}"; do
   # go install sets no version: stamp it where `--version` and the build info read it.
   GOBIN="$work/bin" go install -ldflags "-X github.com/prometheus/common/version.Version=$version" \
     "github.com/prometheus/prometheus/cmd/$tool@$module_version" >"$work/$tool.log" 2>&1 || {
@@ -35,13 +43,16 @@ for tool in promtool prometheus; do
     exit 1
   }
 done
-"$work/bin/promtool" --version 2>&1 | grep -q "version $version" || {
-  echo "the built promtool does not say version $version:" >&2
-  "$work/bin/promtool" --version >&2
-  exit 1
-}
-mkdir -p "$folder.partial"
-mv "$work/bin/promtool" "$work/bin/prometheus" "$folder.partial/"
-rm -rf "$folder" && mv "$folder.partial" "$folder"
-echo "built Prometheus $version in $(( $(date +%s) - start ))s" >&2
+for tool in "${missing[@]}"; do
+  "$work/bin/$tool" --version 2>&1 | grep -q "version $version" || {
+    echo "the built $tool does not say version $version:" >&2
+    "$work/bin/$tool" --version >&2
+    exit 1
+  }
+done
+mkdir -p "$folder"
+for tool in "${missing[@]}"; do  # a rename within one filesystem: never a half-written binary
+  cp "$work/bin/$tool" "$folder/.$tool.partial" && mv "$folder/.$tool.partial" "$folder/$tool"
+done
+echo "built ${missing[*]} $version in $(( $(date +%s) - start ))s" >&2
 echo "$folder"

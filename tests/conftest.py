@@ -47,6 +47,26 @@ def promtool() -> str:
 
 
 @pytest.fixture(scope="session")
+def promtool3() -> str:
+    """Prometheus 3's promtool, built at the pinned version by scripts/build-prometheus3.sh (cached)."""
+    path = os.environ.get("PROMTOOL3")
+    if path:
+        return path
+    result = subprocess.run([str(ROOT / "scripts" / "build-prometheus3.sh"), "promtool"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        pytest.fail("Prometheus 3's promtool could not be built (scripts/build-prometheus3.sh needs Go and "
+                    f"the Go module proxy):\n{result.stderr[-3000:]}", pytrace=False)
+    return str(Path(result.stdout.strip().splitlines()[-1]) / "promtool")
+
+
+@pytest.fixture(scope="session")
+def promtools(promtool, promtool3) -> dict[str, str]:
+    """Every promtool the generated tests must pass on: Debian's 2.x and the pinned 3.x."""
+    return {"2.x": promtool, "3.x": promtool3}
+
+
+@pytest.fixture(scope="session")
 def collector() -> str:
     """The real collector built for the rendered manifest (scripts/build-collector.sh, cached)."""
     result = subprocess.run([str(ROOT / "scripts" / "build-collector.sh")], cwd=ROOT, capture_output=True,

@@ -130,6 +130,18 @@ def find_promtool() -> str | None:
     return os.environ.get("PROMTOOL") or shutil.which("promtool")
 
 
+def find_promtool3() -> tuple[str | None, str]:
+    """Prometheus 3's promtool (scripts/build-prometheus3.sh, cached), or why not."""
+    if os.environ.get("PROMTOOL3"):
+        return os.environ["PROMTOOL3"], ""
+    result = subprocess.run([str(ROOT / "scripts" / "build-prometheus3.sh"), "promtool"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=3600)
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines:
+        return None, result.stderr[-2000:]
+    return str(Path(lines[-1]) / "promtool"), ""
+
+
 def _builder_running() -> bool:
     result = subprocess.run(["pgrep", "-f", "builder --config"], capture_output=True, text=True)
     return result.returncode == 0
@@ -332,8 +344,10 @@ class Outcome:
 
 
 class Harness:
-    def __init__(self, promtool: str, collector: str):
+    def __init__(self, promtool: str, collector: str, promtool3: str | None = None):
         self.promtool, self.collector = promtool, collector
+        # The generated tests must pass on both versions (2.x closed, 3.x left-open windows).
+        self.test_promtools = [promtool] + ([promtool3] if promtool3 else [])
         self.work = Path(tempfile.mkdtemp(prefix="kfm-fuzz-"))
         self.collector_cache: dict[str, str | None] = {}   # sha256 of a config -> None or the error
         self.env = {**os.environ, **dummy_env()}
@@ -558,21 +572,25 @@ class Harness:
         chosen = tests[:TEST_RULES_FILES]
         took: list[float] = []
 
-        def run(path: Path) -> tuple[Path, subprocess.CompletedProcess | None]:
+        def run(job: tuple[Path, str]) -> tuple[Path, str, subprocess.CompletedProcess | None]:
+            path, promtool = job
             start = time.perf_counter()
             try:
-                return path, subprocess.run([self.promtool, "test", "rules", path.name], cwd=path.parent,
-                                            capture_output=True, text=True, timeout=TEST_RULES_TIMEOUT)
+                return path, promtool, subprocess.run([promtool, "test", "rules", path.name], cwd=path.parent,
+                                                      capture_output=True, text=True, timeout=TEST_RULES_TIMEOUT)
             except subprocess.TimeoutExpired:
-                return path, None
+                return path, promtool, None
             finally:
                 took.append(time.perf_counter() - start)
 
         failures = []
+        jobs = [(path, promtool) for promtool in self.test_promtools for path in chosen]
         with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
-            for path, result in pool.map(run, chosen):
+            for path, promtool, result in pool.map(run, jobs):
+                version = "3.x" if promtool != self.promtool else "2.x"
                 if result is None:
-                    failures.append(Failure(f"promtool test rules ran over {TEST_RULES_TIMEOUT}s", path.name))
+                    failures.append(Failure(f"promtool test rules ran over {TEST_RULES_TIMEOUT}s",
+                                            f"{path.name} ({version})"))
                     continue
                 if result.returncode == 0:
                     continue
@@ -587,7 +605,7 @@ class Harness:
                     what = "an alert_rule_test expectation is not met"
                 else:
                     what = norm(first, 110)
-                failures.append(Failure(f"promtool test rules failed: {what}",
+                failures.append(Failure(f"promtool {version} test rules failed: {what}",
                                         f"{path.name}: " + "\n".join(after[:12])[:1500]))
         return failures, max(took, default=0.0)
 
@@ -693,7 +711,11 @@ def make_harness(fail) -> Harness:
     collector, why = find_collector()
     if not collector:
         fail(f"{COLLECTOR_HELP}\n{why}")
-    return Harness(promtool, collector)   # type: ignore[arg-type]
+    promtool3, why = find_promtool3()
+    if not promtool3:
+        fail(f"Prometheus 3's promtool is missing: run scripts/build-prometheus3.sh (needs Go), "
+             f"or set PROMTOOL3=/path/to/promtool\n{why}")
+    return Harness(promtool, collector, promtool3)   # type: ignore[arg-type]
 
 
 def fuzz_settings(profile: str | None) -> tuple[settings, int | None]:

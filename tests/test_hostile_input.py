@@ -17,6 +17,7 @@ from conftest import ROOT, find_promtool, run_cli
 from promtool_runner import run_tests_concurrently
 from generator import cli
 from generator import conventions as c
+from generator import redaction
 from generator.writer import OutputError, read_tree, write_tree
 
 SLO_ARGS = dict(service='"example"', owner='"evidence"', description='"An example."', objective="0.99",
@@ -321,14 +322,16 @@ def test_bad_telemetry_values_are_refused(project, capsys, edit, field):
 
 def test_telemetry_without_red_services_or_masking_renders_a_config_the_collector_accepts(project, capsys):
     """Found by the fuzzer: no RED services wrote the OTTL condition `not ()`. Without value patterns
-    the build needs fewer components, so render must find a cached collector that holds them."""
+    of its own the telemetry still gets the allow-list and the built-in secret patterns."""
     text = TELEMETRY.replace("red_services=(c.EVIDENCE_SERVICE, c.FOCUS_SERVICE)", "red_services=()")
     text = text.replace('blocked_value_patterns=(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}",),', "")
     assert "red_services=()" in text and "blocked_value_patterns" not in text
     write(project, text, "kfm.py", "telemetry")
     code, lines = render(project, capsys)
     assert code == 0 and not any(line.startswith("note:") for line in lines), lines  # the collector checked it
-    assert "redaction" not in (project / "out" / "otel" / "builder-config.yaml").read_text()
+    config = yaml.safe_load((project / "out" / "otel" / "prod" / "collector.yaml").read_text())
+    assert config["processors"]["redaction/allow_list"]["allow_all_keys"] is False
+    assert config["processors"]["redaction/allow_list"]["blocked_values"] == list(redaction.SECRET_PATTERNS.values())
 
 
 def test_telemetry_that_redacts_nothing_is_refused(project, capsys):
