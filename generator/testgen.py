@@ -236,12 +236,18 @@ class _Scenarios:
     # scenarios ------------------------------------------------------------
     def healthy(self) -> Scenario:
         ticks = self.slowest_for + 60
-        why = ["errors at half the error budget: no alert of this SLO, not even pending"]
+        # Half the budget, or half the lowest threshold where a pair burns below 1x (a 0.5x ticket
+        # would sit exactly on half the budget; found by the fuzzer).
+        lowest = min((Fraction(p.factor) for p in self.pairs), default=Fraction(1))
+        share = min(Fraction(1, 2), lowest / 2)
+        why = ["errors at half the error budget: no alert of this SLO, not even pending" if share == Fraction(1, 2) else
+               f"errors at {decimal_text(share)}x the error budget (half the lowest burn factor, "
+               f"{decimal_text(lowest)}): no alert of this SLO, not even pending"]
         if self.freshness:
             series, _ = self._fresh(ticks, None)
             why = ["every dataset refreshed every minute: no alert of this SLO, not even pending"]
         else:
-            series, _ = self._events(ticks, lambda k: self.budget / 2)
+            series, _ = self._events(ticks, lambda k: self.budget * share)
         checks = [self._slo_quiet(k) for k in sorted({60, ticks // 2, ticks})]
         return self._scenario("healthy", why, ticks, series, checks)
 

@@ -46,8 +46,7 @@ def promtool() -> str:
     return find_promtool()
 
 
-@pytest.fixture(scope="session")
-def promtool3() -> str:
+def find_promtool3() -> str:
     """Prometheus 3's promtool, built at the pinned version by scripts/build-prometheus3.sh (cached)."""
     path = os.environ.get("PROMTOOL3")
     if path:
@@ -58,6 +57,11 @@ def promtool3() -> str:
         pytest.fail("Prometheus 3's promtool could not be built (scripts/build-prometheus3.sh needs Go and "
                     f"the Go module proxy):\n{result.stderr[-3000:]}", pytrace=False)
     return str(Path(result.stdout.strip().splitlines()[-1]) / "promtool")
+
+
+@pytest.fixture(scope="session")
+def promtool3() -> str:
+    return find_promtool3()
 
 
 @pytest.fixture(scope="session")

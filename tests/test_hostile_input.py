@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, find_promtool, run_cli
+from conftest import ROOT, find_promtool, find_promtool3, run_cli
 from promtool_runner import run_tests_concurrently
 from generator import cli
 from generator import conventions as c
@@ -89,7 +89,7 @@ def refused(project: Path, capsys, field: str, text: str = "", file: str = "slo/
 
 
 def accepted(project: Path, capsys, run_tests: tuple[str, ...] = ()) -> dict[str, bytes]:
-    """Render must succeed; promtool accepts every rule file, and runs the named generated tests."""
+    """Render must succeed; promtool accepts every rule file, and runs the named generated tests on 2.x and 3.x."""
     code, lines = render(project, capsys)
     assert code == 0, lines
     out = project / "out"
@@ -98,8 +98,9 @@ def accepted(project: Path, capsys, run_tests: tuple[str, ...] = ()) -> dict[str
     result = subprocess.run([promtool, "check", "rules", *rules], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     tests = [out / "prometheus" / "tests" / f"{name}.test.yaml" for name in run_tests]
-    for path, result in run_tests_concurrently(promtool, tests).items():
-        assert result.returncode == 0, f"{path.name}: " + result.stdout[-3000:] + result.stderr[-2000:]
+    for version, tool in (("2.x", promtool), ("3.x", find_promtool3())) if tests else ():
+        for path, result in run_tests_concurrently(tool, tests).items():
+            assert result.returncode == 0, f"{path.name} ({version}): " + result.stdout[-3000:] + result.stderr[-2000:]
     return read_tree(out)
 
 
@@ -413,6 +414,18 @@ def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run
     # twice 1.5x on a 1% budget is exactly the 3x ticket threshold: float64 may fire it minutes off
     # the prediction, so the fast burn runs a little above (found by the fuzzer, as was "loose")
     assert "3.03% of events fail (2.02x the page 1h/5m threshold)" in low_page
+
+
+def test_a_burn_factor_under_one_keeps_the_healthy_scenario_below_every_threshold(project, capsys):
+    """Found by the fuzzer (10,000-run, seed 20261202, example 5,730): a 0.5x ticket window made the
+    healthy scenario (errors at half the budget) sit exactly on its threshold; the ticket went pending."""
+    write(project, slos_file(slo("below-budget", objective="0.98", sli="PolicyDecisionHealth()", period='"7d"',
+                                 alerting='Alerting(ticket=Tier(windows=(BurnWindow("6h", "5m", Decimal("0.5"), '
+                                          'for_="1h"),)), no_data_for="1h30m")'),
+                             extra="from decimal import Decimal\n"))
+    files = accepted(project, capsys, run_tests=("below-budget",))
+    assert ("errors at 0.25x the error budget (half the lowest burn factor, 0.5)"
+            in files["prometheus/tests/below-budget.test.yaml"].decode())
 
 
 def test_a_dimension_the_selector_fixes_keeps_its_value_in_generated_series(project, capsys):
