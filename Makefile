@@ -10,9 +10,10 @@ render: $(VENV)/.installed
 	$(PY) -m generator render
 
 ## test: install promtool, kubeconform and the collector if missing, run the policy gates, then every test
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed promtool prometheus3 collector kubeconform
 	$(PY) -m generator gates
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## fuzz: 10,000 random definitions (Hypothesis): each renders into output the real tools accept, or is refused cleanly
 FUZZ_EXAMPLES ?= 10000
