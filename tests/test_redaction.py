@@ -213,6 +213,8 @@ def test_correlation_ids_and_the_attributes_dashboards_need_survive(runs, catalo
     lines = [ln for ln in run.metrics.splitlines() if ln.startswith(c.SPAN_CALLS)]
     assert any(f'{c.SPAN_SERVICE}="{c.EVIDENCE_SERVICE}"' in ln for ln in lines), run.metrics[:1500]
     assert any(f'{c.SPAN_NAME}="GET /login ' in ln for ln in lines), lines  # the masked span name
+    # what the dashboards' span-metric panels group by survives on every series
+    assert lines and all(f'{c.SPAN_SERVICE}="' in ln and f'{c.SPAN_STATUS}="' in ln for ln in lines), lines
 
 
 def test_every_secret_pattern_has_an_example_in_the_corpus():
