@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
 from generator import conventions as c
 from generator.collector import ENDPOINT_VARS, LocalSinks, config, order_problems
 from generator.telemetry import Environment
