@@ -39,7 +39,7 @@ bench-sloth: $(VENV)/.installed promtool
 	$(PY) bench/sloth_side_by_side.py
 
 ## bench-eval: rule evaluation cost of the same SLOs, kfm vs Sloth, on a Prometheus holding a month of history
-bench-eval: $(VENV)/.installed promtool
+bench-eval: $(VENV)/.installed prometheus3
 	scripts/install-sloth.sh >/dev/null
 	$(PY) bench/eval_cost.py
 
@@ -53,9 +53,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 promtool:
 	scripts/install-prometheus-tools.sh
 
-## prometheus3: Prometheus 3's promtool at the pinned version, built with go install (cached by version)
+## prometheus3: Prometheus 3 (promtool and the server) at the pinned version, built with go install (cached by version)
 prometheus3:
-	scripts/build-prometheus3.sh promtool
+	scripts/build-prometheus3.sh promtool prometheus
 
 ## diff: Markdown review summary of the working tree against BASE (default HEAD), for the PR
 BASE ?= HEAD

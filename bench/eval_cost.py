@@ -66,6 +66,7 @@ for path in (ROOT, ROOT / "tests", BENCH):
 from backfill_history import DAY, MONTH_START, generate  # noqa: E402
 from generator.durations import parse_duration  # noqa: E402
 from sloth_side_by_side import METRIC, ours, sloth_spec  # noqa: E402
+from prometheus_tools import build_prometheus3, version_of  # noqa: E402
 from tsdb_backfill import PrometheusOnData, import_openmetrics, move_blocks, recording_passes, run  # noqa: E402
 
 STEP = 60                   # seconds between raw samples
@@ -401,12 +402,6 @@ def report(kinds: dict[str, list[Kind]], rounds: dict[str, list[float]]) -> None
                        "samples / run"]))
 
 
-def prometheus_version() -> str:
-    out = subprocess.run(["prometheus", "--version"], capture_output=True, text=True)
-    found = re.search(r"version (\S+)", out.stdout + out.stderr)
-    return found.group(1) if found else "?"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slos", type=int, default=10, help="availability SLOs, one per route (default 10)")
@@ -418,10 +413,14 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=11, help="measured rounds per tool (default 11)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
-    promtool = shutil.which("promtool")
-    if not promtool or not shutil.which("prometheus"):
-        print("needs promtool and prometheus: make test (or apt-get install prometheus)", file=sys.stderr)
+    # Prometheus 3 at the pinned version (PROMETHEUS=/usr/bin/prometheus PROMTOOL3=/usr/bin/promtool runs
+    # it on Debian's 2.x): its promtool writes the blocks, its server evaluates the rules.
+    promtool, why = build_prometheus3("promtool")
+    server, why_server = build_prometheus3("prometheus")
+    if not promtool or not server:
+        print(f"needs Prometheus 3's promtool and server: {why or why_server}", file=sys.stderr)
         return 1
+    os.environ["PROMETHEUS"] = server  # the server tsdb_backfill starts
     began = time.monotonic()
     folder = Path(tempfile.mkdtemp(prefix="kfm-eval-cost-"))
     servers: dict[str, RulesPrometheus] = {}
@@ -475,7 +474,7 @@ def main() -> int:
     print(f"# Rule evaluation cost at the end of {args.days} days of history: {args.slos} availability SLOs, "
           f"{args.pods} pod(s) x {len(STATUSES)} statuses per route, global evaluation interval "
           f"{args.eval_interval}\n")
-    print(f"Prometheus {prometheus_version()}; {samples:,} raw samples (one a minute); {blocks} rule blocks "
+    print(f"Prometheus {version_of(server)}; {samples:,} raw samples (one a minute); {blocks} rule blocks "
           f"backfilled, then compacted by Prometheus to {len(compacted)} blocks"
           f"{' (OVERLAPPING)' if overlapping(compacted) else ''}. Each rule expression is an instant query "
           f"at the end of history (`stats=all`), the two tools alternating, {args.repeats} measured rounds "

@@ -17,10 +17,7 @@ sys.path.insert(0, str(ROOT))
 from generator.catalog import load  # noqa: E402
 from generator.render import render  # noqa: E402
 from generator.writer import write_files  # noqa: E402
-
-PROMTOOL_HELP = ("promtool is not installed: run `make test` (it runs scripts/install-prometheus-tools.sh) "
-                 "or `apt-get install prometheus`")
-
+from prometheus_tools import build_prometheus3, find_promtool2  # noqa: E402
 
 # `make test` runs the files on every core (pytest-xdist, --dist loadfile: each file whole on one
 # worker, so its module fixtures start once). The slowest files start first, so no worker picks up a
@@ -35,9 +32,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def find_promtool() -> str:
-    path = os.environ.get("PROMTOOL") or shutil.which("promtool")
+    path, why = find_promtool2()
     if not path:
-        pytest.fail(PROMTOOL_HELP, pytrace=False)
+        pytest.fail(why, pytrace=False)
     return path
 
 
@@ -48,15 +45,10 @@ def promtool() -> str:
 
 def find_promtool3() -> str:
     """Prometheus 3's promtool, built at the pinned version by scripts/build-prometheus3.sh (cached)."""
-    path = os.environ.get("PROMTOOL3")
-    if path:
-        return path
-    result = subprocess.run([str(ROOT / "scripts" / "build-prometheus3.sh"), "promtool"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=3600)
-    if result.returncode != 0:
-        pytest.fail("Prometheus 3's promtool could not be built (scripts/build-prometheus3.sh needs Go and "
-                    f"the Go module proxy):\n{result.stderr[-3000:]}", pytrace=False)
-    return str(Path(result.stdout.strip().splitlines()[-1]) / "promtool")
+    path, why = build_prometheus3("promtool")
+    if not path:
+        pytest.fail(why, pytrace=False)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -14,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-PROMETHEUS_HELP = ("the prometheus server is not installed: run `make test` (scripts/install-prometheus-tools.sh "
-                   "installs Debian's prometheus package) or `apt-get install prometheus`")
+from prometheus_tools import build_prometheus3
 
 
 def free_port() -> int:
@@ -25,9 +22,10 @@ def free_port() -> int:
 
 
 def find_prometheus() -> str:
-    path = os.environ.get("PROMETHEUS") or shutil.which("prometheus")
+    """The server the live tests run on: Prometheus 3 at the pinned version (PROMETHEUS overrides it)."""
+    path, why = build_prometheus3("prometheus")
     if not path:
-        pytest.fail(PROMETHEUS_HELP, pytrace=False)
+        pytest.fail(why, pytrace=False)
     return path
 
 

@@ -72,9 +72,9 @@ def _relative(measured: float, exact: float) -> float:
     return (measured - exact) / exact
 
 
-def test_a_backfilled_month_reads_the_exact_period_ratio_and_remaining_budget(promtool, catalog, rendered_dir,
-                                                                                tmp_path):
-    prometheus_binary = find_prometheus()  # fails, with how to install it, when missing
+def test_a_backfilled_month_reads_the_exact_period_ratio_and_remaining_budget(promtool3, catalog, rendered_dir,
+                                                                                 tmp_path):
+    prometheus_binary = find_prometheus()  # fails, with how to build it, when missing
     assert prometheus_binary
     began = time.monotonic()
     slo = next(s for s in catalog.slos if s.name == SLO)
@@ -89,7 +89,7 @@ def test_a_backfilled_month_reads_the_exact_period_ratio_and_remaining_budget(pr
     source = tmp_path / "month.om"
     samples = write_openmetrics(history, c.EVIDENCE_RESOLUTIONS, c.OUTCOME, source, "Evidence resolutions")
     data = tmp_path / "data"
-    import_openmetrics(promtool, source, data)
+    import_openmetrics(promtool3, source, data)
     generated = time.monotonic()
 
     # 2. The rendered recording rules, one pass per dependency level.
@@ -107,7 +107,7 @@ def test_a_backfilled_month_reads_the_exact_period_ratio_and_remaining_budget(pr
         for n, pass_groups in enumerate(passes):
             rule_file.write_text(yaml.safe_dump({"groups": pass_groups}, sort_keys=False))
             blocks = tmp_path / f"pass-{n}"
-            backfill_rules(promtool, server.url, rule_file, history.start, history.end, blocks, EVAL_INTERVAL)
+            backfill_rules(promtool3, server.url, rule_file, history.start, history.end, blocks, EVAL_INTERVAL)
             assert move_blocks(blocks, data) > 0
             server.restart()
         backfilled = time.monotonic()

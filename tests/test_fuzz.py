@@ -75,6 +75,7 @@ import generator  # noqa: E402
 from generator import cli  # noqa: E402
 from generator import conventions as c  # noqa: E402
 
+from prometheus_tools import build_prometheus3, find_promtool2  # noqa: E402
 from fuzz_strategies import BASELINE_FILES, PROFILES, Project, projects, reduce_project  # noqa: E402
 
 if Path(generator.__file__).resolve().parent != GENERATOR_ROOT / "generator":
@@ -102,8 +103,6 @@ RENDER_MEMORY = 3 << 30          # bytes of address space a render may add
 TEST_RULES_FILES = 2             # generated test files run per sampled example (2 cores)
 TEST_RULES_TIMEOUT = int(os.environ.get("KFM_FUZZ_TEST_TIMEOUT", "300"))  # a hang, not a slow test
 
-PROMTOOL_HELP = ("promtool is not installed: run scripts/install-prometheus-tools.sh "
-                 "(Debian: apt-get install prometheus), or set PROMTOOL=/path/to/promtool")
 COLLECTOR_HELP = ("the OpenTelemetry Collector binary is missing: run scripts/build-collector.sh "
                   "(needs Go; the first build takes minutes), or set KFM_COLLECTOR=/path/to/kfm-otelcol")
 
@@ -124,22 +123,6 @@ LAYOUT = [re.compile(p) for p in (
 
 
 # --- tools ------------------------------------------------------------------------------------
-
-
-def find_promtool() -> str | None:
-    return os.environ.get("PROMTOOL") or shutil.which("promtool")
-
-
-def find_promtool3() -> tuple[str | None, str]:
-    """Prometheus 3's promtool (scripts/build-prometheus3.sh, cached), or why not."""
-    if os.environ.get("PROMTOOL3"):
-        return os.environ["PROMTOOL3"], ""
-    result = subprocess.run([str(ROOT / "scripts" / "build-prometheus3.sh"), "promtool"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=3600)
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines:
-        return None, result.stderr[-2000:]
-    return str(Path(lines[-1]) / "promtool"), ""
 
 
 def _builder_running() -> bool:
@@ -705,16 +688,15 @@ class Stats:
 
 
 def make_harness(fail) -> Harness:
-    promtool = find_promtool()
+    promtool, why = find_promtool2()
     if not promtool:
-        fail(PROMTOOL_HELP)
+        fail(why)
     collector, why = find_collector()
     if not collector:
         fail(f"{COLLECTOR_HELP}\n{why}")
-    promtool3, why = find_promtool3()
+    promtool3, why = build_prometheus3("promtool")
     if not promtool3:
-        fail(f"Prometheus 3's promtool is missing: run scripts/build-prometheus3.sh (needs Go), "
-             f"or set PROMTOOL3=/path/to/promtool\n{why}")
+        fail(why)
     return Harness(promtool, collector, promtool3)   # type: ignore[arg-type]
 
 

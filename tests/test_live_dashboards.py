@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from generator import conventions as c
 from live_prometheus import LivePrometheus, free_port
+from prometheus_tools import pinned_prometheus3
 from synthetic_workload import SyntheticWorkload
 
 RATE_INTERVAL = "15s"  # what Grafana's $__rate_interval is with a 1s scrape interval
@@ -51,6 +53,15 @@ def _has_data(result: list[dict]) -> bool:
         if any(v and not math.isnan(float(v[1])) for v in values):
             return True
     return False
+
+
+def test_the_live_server_is_the_pinned_prometheus_3(live):
+    """The live tests run on the 3.x server unless PROMETHEUS names another one on purpose."""
+    version = live.api("status/buildinfo")["version"]
+    if os.environ.get("PROMETHEUS"):
+        assert version, "the server given by PROMETHEUS reports no version"
+    else:
+        assert version == pinned_prometheus3(), f"live server is Prometheus {version}"
 
 
 def test_every_panel_query_returns_data(live, rendered):
