@@ -8,6 +8,7 @@ documents the contract.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from .durations import format_duration
 
@@ -307,13 +308,55 @@ def dashboard_configmap_file(uid: str) -> str:
     return f"{GITOPS_BASE}/grafana-dashboards/{uid}.yaml"
 
 
-def le_matcher_value(threshold: float) -> tuple[str, str]:
-    """Matcher (op, value) for a histogram bucket boundary.
+def go_float(value: float) -> str:
+    """Go's strconv.FormatFloat(value, 'g', -1, 64): how Go clients and the collector write `le`.
 
-    prometheus-client writes whole numbers as "1.0", Go clients and the
-    collector's exporters as "1"; whole-number thresholds match both.
+    Shortest digits, as Python's repr finds them; exponent form below 1e-4 and from 1e6 on
+    (0.0001, 1e-05, 100000, 1e+06, 1.5e+07).
     """
-    if float(threshold).is_integer():
-        whole = str(int(threshold))
-        return "=~", f"{whole}|{whole}\\.0"
-    return "=", repr(float(threshold))
+    number = Decimal(repr(float(value)))
+    sign, digits, exponent = number.normalize().as_tuple()
+    assert isinstance(exponent, int), f"{value!r} is not finite"
+    mantissa = "".join(map(str, digits)).rstrip("0") or "0"
+    point = len(digits) + exponent  # where the decimal point falls after the digits' first
+    minus = "-" if sign else ""
+    if mantissa == "0":
+        return "0"
+    power = point - 1
+    if power < -4 or power >= 6:
+        head, tail = mantissa[0], mantissa[1:]
+        return f"{minus}{head}{'.' + tail if tail else ''}e{'-' if power < 0 else '+'}{abs(power):02d}"
+    if point <= 0:
+        return f"{minus}0.{'0' * -point}{mantissa}"
+    if point >= len(mantissa):
+        return f"{minus}{mantissa}{'0' * (point - len(mantissa))}"
+    return f"{minus}{mantissa[:point]}.{mantissa[point:]}"
+
+
+def le_spellings(threshold: float) -> tuple[str, ...]:
+    """Every way a bucket boundary reaches Prometheus as an `le` label value, sorted.
+
+    Go clients and the collector write Go's shortest form ("1", "0.3", "1e+06"); Prometheus 3
+    normalises classic-histogram `le` values on scrape to the OpenMetrics form, which adds ".0"
+    to a whole number without an exponent ("1.0"); prometheus-client (Python) writes the same
+    ".0" from repr and switches to Go's exponent form from 1e6 on ("1e+06").
+    """
+    return tuple(sorted({go_float(threshold), le_normalised(threshold)}))
+
+
+def le_normalised(threshold: float) -> str:
+    """The `le` value Prometheus 3 stores for a bucket boundary (OpenMetrics' float form)."""
+    go = go_float(threshold)
+    return go if any(ch in go for ch in "e.") else f"{go}.0"
+
+
+def le_matcher_value(threshold: float) -> tuple[str, str]:
+    """Matcher (op, value) that selects a bucket boundary however it was written.
+
+    One spelling is an equality; two (a whole number: "1" from Go clients and Prometheus 2.x,
+    "1.0" from Prometheus 3.x and prometheus-client) are an anchored alternation.
+    """
+    spellings = le_spellings(threshold)
+    if len(spellings) == 1:
+        return "=", spellings[0]
+    return "=~", "|".join(spelling.replace(".", "\\.").replace("+", "\\+") for spelling in spellings)

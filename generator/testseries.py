@@ -10,6 +10,7 @@ from . import conventions as c
 from .problems import DefinitionError, Problem
 from .promql import Matcher, Selector, labels_text
 from .simulate import TICK, EventHistory, StaleHistory
+from .sli import Latency
 from .slo import SLO
 
 GENERIC_VALUES = ("ok", "200", "500", "503", "other")
@@ -90,8 +91,8 @@ def event_shape(slo: SLO) -> EventSeriesShape:
     groups = group_labels(slo)
     latency_le = None
     if sli.kind == "latency":  # type: ignore[attr-defined]
-        le = next(m for m in part.matchers if m.label == "le")
-        latency_le = le.value if le.op == "=" else le.value.split("|")[1].replace("\\", "")
+        assert isinstance(sli, Latency)
+        latency_le = c.le_normalised(sli.threshold_seconds)  # the spelling Prometheus 3 stores
     base = src.total.equality_labels()
     for m in src.total.matchers:
         if m.op != "=":

@@ -55,7 +55,9 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 
 
 
 class LivePrometheus:
-    def __init__(self, folder: Path, rule_files: list[Path], targets: list[str], group_interval: str = "5s"):
+    def __init__(self, folder: Path, rule_files: list[Path], targets: list[str], group_interval: str = "5s",
+                 binary: str | None = None):
+        """`binary`: another server than the pinned 3.x (a test comparing versions)."""
         self.folder = folder
         self.port = free_port()
         rules_dir = folder / "rules"
@@ -76,7 +78,7 @@ class LivePrometheus:
         (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
         self.log = open(folder / "prometheus.log", "w")
         self.process = subprocess.Popen(
-            [find_prometheus(), f"--config.file={folder / 'prometheus.yml'}",
+            [binary or find_prometheus(), f"--config.file={folder / 'prometheus.yml'}",
              f"--storage.tsdb.path={folder / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}"],
             stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()

@@ -38,6 +38,12 @@ def find_promtool2() -> tuple[str | None, str]:
     return (path, "") if path else (None, PROMTOOL_HELP)
 
 
+def find_prometheus2() -> tuple[str | None, str]:
+    """Debian's Prometheus 2.x server (`PROMETHEUS2`, or `prometheus` on PATH), or why not."""
+    path = os.environ.get("PROMETHEUS2") or shutil.which("prometheus")
+    return (path, "") if path else (None, PROMTOOL_HELP.replace("promtool is", "the prometheus server is"))
+
+
 def build_prometheus3(tool: str) -> tuple[str | None, str]:
     """The pinned 3.x `promtool` or `prometheus` (built once, then cached), or why not."""
     override = os.environ.get("PROMTOOL3" if tool == "promtool" else "PROMETHEUS")
