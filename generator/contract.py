@@ -38,12 +38,19 @@ GAUGE_FUNCTIONS = frozenset({"delta", "idelta", "deriv", "predict_linear"})
 SCALAR_FUNCTIONS = frozenset({"time", "scalar", "pi"})
 UNLABELLED_FUNCTIONS = frozenset({"vector", "absent", "absent_over_time"})
 KEEPS_INPUT_LABELS = frozenset({"topk", "bottomk", "limitk", "limit_ratio"})
+# Functions over native histograms: they return floats, and a classic series gives them nothing.
+NATIVE_FUNCTIONS = frozenset({"histogram_count", "histogram_sum", "histogram_avg", "histogram_fraction",
+                              "histogram_stddev", "histogram_stdvar"})
+# Functions and aggregations that keep histogram samples histograms.
+KEEPS_HISTOGRAMS = frozenset({"rate", "increase", "irate", "delta", "idelta", "sum", "avg", "sum_over_time",
+                              "avg_over_time", "last_over_time"})
 
 
 @dataclass(frozen=True)
 class Info:
     labels: frozenset[str] | None     # None: not known
     scalar: bool = False
+    native: bool = False              # native histogram samples (no `le`; histogram_* functions read them)
 
 
 UNKNOWN = Info(None)
@@ -84,6 +91,7 @@ class _Check:
                 except ValueError as error:
                     self.problems.append(f"{root}/{error}")
         self.series = s.prometheus_series()
+        self.series.update(s.native_histograms())
         self.series.update(s.from_exposition(exposition))
         self.span_series = {path: s.span_metrics(path, self.documents.get(path))
                             for path in q.selected(files, q.COLLECTOR_FILES)}
@@ -180,8 +188,16 @@ class _Check:
         if name in UNLABELLED_FUNCTIONS:
             return Info(frozenset())
         if name == "histogram_quantile" and len(args) == 2:
+            if infos[1].native:
+                return Info(infos[1].labels)
             self.require(args[1], ("le",), infos[1], "histogram_quantile()")
             return Info(None if infos[1].labels is None else infos[1].labels - {"le"})
+        if name in NATIVE_FUNCTIONS and args:
+            histogram = infos[-1]
+            if not histogram.native and histogram.labels is not None and not histogram.scalar:
+                self.report(self.subject(args[-1]), f"{name}() reads native histograms; these series are "
+                                                    "floats (a classic histogram's series?)")
+            return Info(histogram.labels)
         strings = [arg.text for arg in args if isinstance(arg, Literal) and arg.is_string]
         if name in ("label_replace", "label_join") and infos and len(strings) >= 2:
             sources = [strings[2]] if name == "label_replace" and len(strings) > 2 else strings[2:]
@@ -190,7 +206,9 @@ class _Check:
         if name.startswith("sort_by_label") and infos:
             self.require(first, strings, infos[0], f"{name}()")
         vectors = [info for info in infos if not info.scalar]
-        return vectors[0] if vectors else SCALAR
+        if not vectors:
+            return SCALAR
+        return vectors[0] if name in KEEPS_HISTOGRAMS else Info(vectors[0].labels)
 
     def aggregation(self, node: Aggregation) -> Info:
         if node.param is not None:
@@ -201,9 +219,10 @@ class _Check:
         extra = {node.param.text} if node.op == "count_values" and isinstance(node.param, Literal) else set()
         if node.op in KEEPS_INPUT_LABELS:
             return inner
+        native = inner.native and node.op in KEEPS_HISTOGRAMS
         if node.grouping == "without":
-            return Info(None if inner.labels is None else inner.labels - set(node.labels))
-        return Info(frozenset(node.labels if node.grouping == "by" else ()) | extra)
+            return Info(None if inner.labels is None else inner.labels - set(node.labels), native=native)
+        return Info(frozenset(node.labels if node.grouping == "by" else ()) | extra, native=native)
 
     def binary(self, node: Binary) -> Info:
         lhs, rhs = self.info(node.lhs), self.info(node.rhs)
@@ -239,6 +258,7 @@ class _Check:
     def selector(self, node: VectorSelector) -> Info:
         self.checked["selectors"] += 1
         metric = node.selector.metric
+        native = False
         if metric in ALERT_SERIES:
             labels = self.alert_labels(metric)
         elif ":" in metric or metric in self.records:
@@ -251,13 +271,14 @@ class _Check:
             if series is None:
                 return UNKNOWN
             labels = series.labels
+            native = series.kind == s.NATIVE_HISTOGRAM
         for matcher in node.selector.matchers:
             absent_test = matcher.op == "=" and matcher.value == ""
             if labels is not None and matcher.label not in labels and not absent_test:
                 self.report(node.text, f"label {matcher.label} is not on {metric} "
                                        f"(labels: {', '.join(sorted(labels)) or 'none'})")
             self.check_value(node, matcher)
-        return Info(labels)
+        return Info(labels, native=native)
 
     def source_series(self, node: VectorSelector) -> s.Series | None:
         metric = node.selector.metric

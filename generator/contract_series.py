@@ -27,13 +27,14 @@ SPAN_DEFAULT_DIMENSIONS = ("service.name", "span.name", "span.kind", "status.cod
 SPAN_DEFAULT_NAMESPACE = "traces.span.metrics"
 PROMETHEUS_EXPORTER_TYPES = ("prometheus_remote_write", "prometheusremotewrite", "prometheus")
 UNIT_SUFFIXES = {"s": "seconds", "ms": "milliseconds"}
+NATIVE_HISTOGRAM = "native histogram"
 
 
 @dataclass(frozen=True)
 class Series:
     name: str                        # the sample name a selector uses
     family: str
-    kind: str                        # counter, gauge, histogram, summary, unknown
+    kind: str                        # counter, gauge, histogram, native histogram, summary, unknown
     labels: frozenset[str] | None    # None: the exposition has no sample to read them from
     origin: str
 
@@ -57,6 +58,15 @@ def _sample_names(family: str, kind: str) -> tuple[str, ...]:
     if kind == "summary":
         return (family, family + "_count", family + "_sum")
     return (family,)
+
+
+def native_histograms() -> dict[str, Series]:
+    """The contract's native histograms (conventions.NATIVE_HISTOGRAMS): one series each, no `le`."""
+    from generator import conventions as c
+
+    return {name: Series(name, name, NATIVE_HISTOGRAM, frozenset(labels) | TARGET_LABELS,
+                         "services exporting it over OTLP (a native histogram)")
+            for name, labels in c.NATIVE_HISTOGRAMS.items()}
 
 
 def prometheus_series() -> dict[str, Series]:

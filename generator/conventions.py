@@ -108,6 +108,15 @@ HISTOGRAM_BUCKETS = {
     PIPELINE_RUN_DURATION: PIPELINE_DURATION_BUCKETS,
 }
 
+# Native histograms (Prometheus 3: one series, exponential buckets, no `le`), by the name a
+# selector uses. The governed API's services that are instrumented with the OpenTelemetry SDK
+# export http.server.request.duration over OTLP; Prometheus (its OTLP receiver, or the collector's
+# remote write) stores it as a native histogram under the classic histogram's base name, so the
+# two coexist while services migrate (_bucket/_count/_sum are the classic one's series).
+NATIVE_HISTOGRAMS: dict[str, dict[str, tuple[str, ...] | None]] = {
+    HTTP_SERVER_DURATION: {HTTP_ROUTE: None, HTTP_STATUS: None, DECISION_CLASS: LABEL_VALUES[DECISION_CLASS]},
+}
+
 # Correlation IDs live on spans and logs only, never on metric labels.
 CORRELATION_IDS = ("run_id", "audit_ref", "dataset_version_id")
 
@@ -298,6 +307,10 @@ def runbook_url(alert: str) -> str:
 
 def alertmanager_file(env: str) -> str:
     return f"alertmanager/{env}.yaml"
+
+
+# The line a generated test file carries when only promtool 3.x can run it (native histograms).
+NEEDS_PROMETHEUS_3 = "# Needs promtool 3.x (Prometheus 3)"
 
 
 def dashboard_file(uid: str) -> str:

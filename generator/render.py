@@ -72,7 +72,11 @@ def _prometheus_rule(name: str, service: str, groups: list[dict], digest: str) -
 def _test_text(head: str, rule_file: str, slo: SLO) -> str:
     document, comments = test_file(rule_file, slo)
     tests = document.pop("tests")
-    parts = [head, yamlout.dump(document), "tests:\n"]
+    parts = [head]
+    if getattr(slo.sli, "native", False):
+        parts.append(f"{c.NEEDS_PROMETHEUS_3}: its input series are native histograms, which promtool 2.x "
+                     "cannot read.\n")
+    parts += [yamlout.dump(document), "tests:\n"]
     for test, (title, lines) in zip(tests, comments):
         parts.append(f"# --- {title}\n")
         parts.extend(f"# {line}\n" for line in lines)

@@ -94,6 +94,12 @@ def _slo_queries(slo: SLO, pairs) -> str:
         lines.append(f"{c.burn_rate(window)}{sel}")
     group_by = slo.sli.group_by  # type: ignore[attr-defined]
     by = f" by ({', '.join(group_by)})" if group_by else ""
+    if getattr(slo.sli, "native", False):  # one native histogram: its count, and the share above the threshold
+        rate = slo.sli.histogram_rate()  # type: ignore[union-attr]
+        lines.append(f"histogram_count({rate})    # requests per second")
+        lines.append(f"histogram_fraction({slo.sli.threshold_text()}, +Inf, {rate})    "  # type: ignore[union-attr]
+                     "# share slower than the threshold")
+        return "## Queries to run\n\n```promql\n" + "\n".join(lines) + "\n```\n"
     for selector in slo.sli.source_selectors():  # type: ignore[attr-defined]
         function = "time() - " if slo.sli.kind == "freshness" else "rate("  # type: ignore[attr-defined]
         closing = "" if slo.sli.kind == "freshness" else "[5m])"  # type: ignore[attr-defined]

@@ -91,11 +91,12 @@ class RatioSeries:
     For events, how the SLI's base rules combine the counters matters once windows extrapolate
     (3.x), since each series extrapolates on its own: `total_is_sum` when the total is the sum of
     the bad and the good series (one metric, split by a label), `bad_is_direct` when the bad rate is
-    a bad series' own rate (else it is the total minus the good series' rate, clamped at 0).
+    a bad series' own rate (else it is the total minus the good series' rate, clamped at 0), and
+    `one_histogram` when total and bad are one native histogram's count and share above a threshold.
     """
 
     def __init__(self, history: EventHistory | StaleHistory, semantics: str = Semantics.CLOSED,
-                 total_is_sum: bool = False, bad_is_direct: bool = True):
+                 total_is_sum: bool = False, bad_is_direct: bool = True, one_histogram: bool = False):
         self.history = history
         self.semantics = semantics
         if isinstance(history, EventHistory):
@@ -109,7 +110,11 @@ class RatioSeries:
                 total_rate = [None if b is None or g is None else b + g for b, g in zip(bad_rate, good_rate)]
             else:
                 total_rate = [self._rate(total, k) for k in range(self.length)]
-            if not bad_is_direct:
+            if one_histogram:
+                # A native histogram is one series: its rate extrapolates the count and every bucket by
+                # the same factor, so the bad rate is the total's times the bad share of the increase.
+                bad_rate = [None if t is None else t * self._share(bad, total, k) for k, t in enumerate(total_rate)]
+            elif not bad_is_direct:
                 bad_rate = [None if t is None or g is None else max(0.0, t - g)
                             for t, g in zip(total_rate, good_rate)]
             self.bad_rate, self.total_rate = bad_rate, total_rate
@@ -137,6 +142,12 @@ class RatioSeries:
         if increase > 0 and counter[first] >= 0:
             to_start = min(to_start, sampled * counter[first] / increase)  # never back past zero
         return increase * (sampled + to_start) / sampled / BASE_WINDOW_SECONDS
+
+    def _share(self, part: Sequence[float], whole: Sequence[float], k: int) -> float:
+        """part's share of whole's increase over the base window at tick k (0 without any increase)."""
+        first = max(0, _first_in_window(k, BASE_TICKS, self.semantics))
+        increase = whole[k] - whole[first]
+        return (part[k] - part[first]) / increase if increase > 0 else 0.0
 
     def ratios(self, window: int) -> list[float | None]:
         """The window's error ratio at every tick (computed once per window)."""

@@ -204,23 +204,34 @@ class EventsRatio(EventSLI):
                 "group_by": list(self.group_by), "examples": self.example_labels()}
 
 
+MAX_LATENCY_THRESHOLD = 86400.0  # seconds: a day; a larger "latency" is a unit mistake
+
+
 @dataclass(frozen=True)
 class Latency(EventSLI):
     """Share of requests slower than a threshold, from a histogram.
 
     ``histogram`` is the histogram's base name with optional matchers
-    (``http_server_request_duration_seconds{http_route="/v1/query"}``); the
-    threshold must be one of the histogram's bucket boundaries.
+    (``http_server_request_duration_seconds{http_route="/v1/query"}``).
+
+    A classic histogram (``_bucket``/``_count`` series) needs the threshold to be one of its
+    bucket boundaries. With ``native=True`` the histogram is a native one (Prometheus 3: one
+    series with exponential buckets): the rules use ``histogram_fraction`` and
+    ``histogram_count``, and any threshold works (inside a bucket, Prometheus interpolates).
+    A native histogram's generated tests need promtool 3.x.
     """
 
     histogram: str
     threshold_seconds: float
     group_by: tuple[str, ...] = ()
+    native: bool = False
     kind = "latency"
     missing_good_is_bad = False
 
     def no_data_expr(self, slo: str) -> str:
         src = self.sources()
+        if self.native:
+            return f"absent({src.total.render()})"
         assert src.good is not None
         return f"absent({src.total.render()})\nor on ()\nabsent({src.good.render()})"
 
@@ -229,6 +240,8 @@ class Latency(EventSLI):
 
     def sources(self) -> EventSources:
         hist = parse_selector(self.histogram)
+        if self.native:
+            return EventSources(total=hist, bad=None, good=hist)
         op, value = c.le_matcher_value(self.threshold_seconds)
         return EventSources(
             total=hist.with_metric(hist.metric + "_count"),
@@ -236,26 +249,76 @@ class Latency(EventSLI):
             good=hist.with_metric(hist.metric + "_bucket").with_matcher("le", op, value),
         )
 
+    def source_selectors(self) -> list[Selector]:
+        return [self.sources().total] if self.native else super().source_selectors()
+
+    def threshold_text(self) -> str:
+        """The threshold as PromQL reads it (the shortest form: 0.3, 2, 1e-05)."""
+        return c.go_float(self.threshold_seconds)
+
+    def histogram_rate(self, base: int = c.BASE_WINDOW_SECONDS) -> str:
+        """The native histogram's summed rate over the staging window."""
+        return self._sum_rate(self.sources().total, base)
+
+    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict]:
+        if not self.native:
+            return super().base_rules(slo, base)
+        rate = self.histogram_rate(base)
+        total = f"histogram_count({rate})"
+        # The share above the threshold, times the count; with no traffic the share is NaN
+        # (0/0), so the rate is 0 there instead.
+        bad = (f"histogram_fraction({self.threshold_text()}, +Inf, {rate})\n"
+               f"* ({total} > 0)\nor\n0 * {total}")
+        labels = {c.SLO_LABEL: slo}
+        return [
+            {"record": c.BAD_EVENTS_RATE, "expr": bad, "labels": labels},
+            {"record": c.TOTAL_EVENTS_RATE, "expr": total, "labels": labels},
+        ]
+
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
+        if not isinstance(self.native, bool):
+            found.append(("sli.native", f"expected True or False, got {self.native!r}"))
+            return found
         hist = _parse("sli.histogram", self.histogram, found)
-        if hist is not None:
+        if hist is not None and self.native:
+            self._native_problems(hist, found)
+        elif hist is not None:
             buckets = c.HISTOGRAM_BUCKETS.get(hist.metric)
+            native_twin = " (or give native=True: its native histogram takes any threshold)" \
+                if hist.metric in c.NATIVE_HISTOGRAMS else ""
             if buckets is None:
-                found.append(("sli.histogram", f"{hist.metric!r} has no buckets in the conventions module"))
+                found.append(("sli.histogram", f"{hist.metric!r} has no buckets in the conventions module{native_twin}"))
             elif not fields.is_number(self.threshold_seconds):
                 found.append(("sli.threshold_seconds", f"expected seconds as a number, got {self.threshold_seconds!r}"))
             elif float(self.threshold_seconds) not in buckets:
                 found.append(("sli.threshold_seconds", f"{self.threshold_seconds!r} is not a bucket boundary of "
-                              f"{hist.metric} ({', '.join(map(repr, buckets))})"))
-            if any(m.label == "le" for m in hist.matchers):
-                found.append(("sli.histogram", "do not match on 'le'; give threshold_seconds instead"))
+                              f"{hist.metric} ({', '.join(map(repr, buckets))}){native_twin}"))
+        if hist is not None and any(m.label == "le" for m in hist.matchers):
+            found.append(("sli.histogram", "do not match on 'le'; give threshold_seconds instead"))
         _check_group_by(self.group_by, found)
         return found
 
+    def _native_problems(self, hist: Selector, found: list[tuple[str, str]]) -> None:
+        if hist.metric.endswith(c.HISTOGRAM_SUFFIXES):
+            found.append(("sli.histogram", f"{hist.metric!r}: a native histogram is one series; give its name "
+                                           "without _bucket, _count or _sum"))
+        elif hist.metric not in c.NATIVE_HISTOGRAMS:
+            known = ", ".join(sorted(c.NATIVE_HISTOGRAMS)) or "none"
+            found.append(("sli.histogram", f"{hist.metric!r} is not a native histogram of the metric contract "
+                                           f"(native histograms: {known})"))
+        if not fields.is_number(self.threshold_seconds):
+            found.append(("sli.threshold_seconds", f"expected seconds as a number, got {self.threshold_seconds!r}"))
+        elif not 0 < float(self.threshold_seconds) <= MAX_LATENCY_THRESHOLD:
+            found.append(("sli.threshold_seconds", f"{self.threshold_seconds!r}: give a threshold above 0 and at "
+                                                   f"most {MAX_LATENCY_THRESHOLD:g} seconds"))
+
     def canonical(self) -> dict:
-        return {"kind": "latency", "histogram": self.histogram,
-                "threshold_seconds": self.threshold_seconds, "group_by": list(self.group_by)}
+        found = {"kind": "latency", "histogram": self.histogram,
+                 "threshold_seconds": self.threshold_seconds, "group_by": list(self.group_by)}
+        if self.native:
+            found["native"] = True   # only when set: classic SLOs keep their definitions hash
+        return found
 
 
 @dataclass(frozen=True)

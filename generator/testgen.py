@@ -178,13 +178,16 @@ class _Scenarios:
         history = event_history(ticks, self.per_tick if per_tick is None else per_tick, error)
         shape = self.shape
         # How the base rules combine the series written (each extrapolates on its own in 3.x).
-        total_is_sum = shape.latency_le is None and shape.part_metric == shape.total_metric
-        bad_is_direct = shape.part_is_bad and shape.latency_le is None
+        classic = shape.latency_le is None and shape.native_buckets is None
+        total_is_sum = classic and shape.part_metric == shape.total_metric
+        bad_is_direct = shape.part_is_bad and classic
+        one_histogram = shape.native_buckets is not None
 
         def upto(end: int) -> list[dict]:
             return event_input_series(shape, history.upto(end))
-        return upto, {Semantics.CLOSED: RatioSeries(history),
-                      Semantics.LEFT_OPEN: RatioSeries(history, Semantics.LEFT_OPEN, total_is_sum, bad_is_direct)}
+        return upto, {Semantics.CLOSED: RatioSeries(history, one_histogram=one_histogram),
+                      Semantics.LEFT_OPEN: RatioSeries(history, Semantics.LEFT_OPEN, total_is_sum, bad_is_direct,
+                                                       one_histogram)}
 
     def _fresh(self, ticks: int, victim: list[int] | None,
                drop_victim: bool = False) -> tuple[Callable[[int], list[dict]], Ratios | None]:

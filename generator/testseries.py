@@ -2,6 +2,7 @@
 whose labels match an SLI's selectors (bad, good, histogram buckets, freshness)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -63,6 +64,7 @@ class EventSeriesShape:
     other_labels: dict[str, str]    # labels of a series the total matches but the part does not
     group_labels: dict[str, str]
     latency_le: str | None = None   # latency: the bucket series' le value
+    native_buckets: tuple[int, int] | None = None   # native latency: (good, bad) bucket index at schema 0
 
 
 def _value_for(metric: str, matcher: Matcher, want: bool) -> str | None:
@@ -90,8 +92,10 @@ def event_shape(slo: SLO) -> EventSeriesShape:
     part: Selector = src.bad if src.bad is not None else src.good
     groups = group_labels(slo)
     latency_le = None
-    if sli.kind == "latency":  # type: ignore[attr-defined]
-        assert isinstance(sli, Latency)
+    native_buckets = None
+    if isinstance(sli, Latency) and sli.native:
+        native_buckets = native_bucket_indexes(float(sli.threshold_seconds))
+    elif isinstance(sli, Latency):
         latency_le = c.le_normalised(sli.threshold_seconds)  # the spelling Prometheus 3 stores
     base = src.total.equality_labels()
     for m in src.total.matchers:
@@ -127,7 +131,7 @@ def event_shape(slo: SLO) -> EventSeriesShape:
     other_labels.update(examples.get(good_side if src.bad is not None else bad_side, {}))
     part_labels.update(groups)
     other_labels.update(groups)
-    if latency_le is None and part.metric == src.total.metric:
+    if latency_le is None and native_buckets is None and part.metric == src.total.metric:
         if not (part.matches(part_labels) and src.total.matches(part_labels)):
             problems.append(f"example labels {part_labels} do not match {part.render()}")
         if part.matches(other_labels) or not src.total.matches(other_labels):
@@ -136,7 +140,45 @@ def event_shape(slo: SLO) -> EventSeriesShape:
         raise DefinitionError([Problem(slo.defined_in, f"SLO {slo.name!r}", "sli.examples",
                                        "; ".join(problems) + " (give examples={'bad': {...}, 'good': {...}})")])
     return EventSeriesShape(src.total.metric, part.metric, src.bad is not None, part_labels, other_labels,
-                            groups, latency_le)
+                            groups, latency_le, native_buckets)
+
+
+def native_bucket_indexes(threshold: float) -> tuple[int, int]:
+    """Buckets of a schema-0 native histogram (bucket i holds (2^(i-1), 2^i]) for a latency test:
+    the highest whose upper bound is at most the threshold (good requests) and the lowest whose
+    lower bound is at least it (slow ones). Nothing lands in a bucket the threshold cuts, so
+    histogram_fraction needs no interpolation and the share above the threshold is exact."""
+    mantissa, exponent = math.frexp(threshold)    # threshold = mantissa * 2^exponent, 0.5 <= mantissa < 1
+    if mantissa == 0.5:                           # a power of two: 2^(exponent-1) is a bucket boundary
+        return exponent - 1, exponent
+    return exponent - 1, exponent + 1
+
+
+def native_notation(good: list[int], bad: list[int], scale: int, buckets: tuple[int, int]) -> str:
+    """promtool's expanding notation for a native histogram's samples ({{...}}+{{...}}xN), with the
+    good events in one bucket and the bad in another (units of 1/scale, like notation())."""
+    low, high = buckets
+    gap = " 0" * (high - low - 1)
+    good_bound, bad_bound = Fraction(2) ** low, Fraction(2) ** high
+
+    def sample(g: int, b: int) -> str:
+        count, total = Fraction(g + b, scale), Fraction(g, scale) * good_bound + Fraction(b, scale) * bad_bound
+        return (f"{{{{schema:0 count:{decimal_text(count)} sum:{decimal_text(total)} "
+                f"buckets:[{decimal_text(Fraction(g, scale))}{gap} {decimal_text(Fraction(b, scale))}] offset:{low}}}}}")
+
+    parts = []
+    i = 0
+    while i < len(good):
+        if i == len(good) - 1:
+            parts.append(sample(good[i], bad[i]))
+            break
+        step = (good[i + 1] - good[i], bad[i + 1] - bad[i])
+        j = i + 1
+        while j + 1 < len(good) and (good[j + 1] - good[j], bad[j + 1] - bad[j]) == step:
+            j += 1
+        parts.append(f"{sample(good[i], bad[i])}+{sample(*step)}x{j - i}")
+        i = j + 1
+    return " ".join(parts)
 
 
 def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[dict]:
@@ -144,6 +186,9 @@ def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[d
     total = list(history.total)
     bad = list(history.bad)
     good = [t - b for t, b in zip(total, bad)]
+    if shape.native_buckets is not None:
+        return [{"series": series_name(shape.total_metric, shape.part_labels),
+                 "values": native_notation(good, bad, scale, shape.native_buckets)}]
     if shape.latency_le is not None:
         labels = {k: v for k, v in shape.part_labels.items() if k != "le"}
         return [

@@ -485,6 +485,12 @@ def _latency(ctx: Ctx) -> Call:
         text = ctx.one(["unknown_duration_seconds", f'{histogram}{{le="1"}}', f"{histogram}_bucket", "x{", 5])
     group_by = _group_by(ctx, [c.DECISION_CLASS, c.HTTP_ROUTE] if histogram == c.HTTP_SERVER_DURATION else
                          [c.STAGE, "route"])
+    if histogram in c.NATIVE_HISTOGRAMS and ctx.chance(25):
+        # The native histogram: any threshold, including ones no classic bucket has (tests need 3.x).
+        if ctx.chance(60):
+            threshold = ctx.one([0.35, 0.2, 1.5, 0.001, 3, 0.25, 7.3, 120])
+        native: object = True if not ctx.hostile_chance(5) else ctx.one(["yes", 1, None])
+        return Call("Latency", histogram=text, threshold_seconds=threshold, group_by=group_by, native=native)
     return Call("Latency", histogram=text, threshold_seconds=threshold, group_by=group_by)
 
 

@@ -56,8 +56,9 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 
 
 class LivePrometheus:
     def __init__(self, folder: Path, rule_files: list[Path], targets: list[str], group_interval: str = "5s",
-                 binary: str | None = None):
-        """`binary`: another server than the pinned 3.x (a test comparing versions)."""
+                 binary: str | None = None, flags: tuple[str, ...] = ()):
+        """`binary`: another server than the pinned 3.x (a test comparing versions); `flags`: more of its
+        command-line flags (--web.enable-otlp-receiver)."""
         self.folder = folder
         self.port = free_port()
         rules_dir = folder / "rules"
@@ -79,7 +80,7 @@ class LivePrometheus:
         self.log = open(folder / "prometheus.log", "w")
         self.process = subprocess.Popen(
             [binary or find_prometheus(), f"--config.file={folder / 'prometheus.yml'}",
-             f"--storage.tsdb.path={folder / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}"],
+             f"--storage.tsdb.path={folder / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}", *flags],
             stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
