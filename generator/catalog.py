@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import conventions as c
+from . import prometheus_versions
 from .invariants import Invariant
 from .fields import NAME
 from .problems import DefinitionError, Problem, collecting
@@ -132,6 +133,7 @@ def load(root: Path) -> Catalog:
     problems.extend(_duplicates(root, slos, invariants))
     problems.extend(_test_series_problems(root, slos))
     problems.extend(_compressed_periods(root, slos))
+    problems.extend(_rule_feature_problems(root, slos, telemetry[0] if telemetry else None))
     problems.extend(_duplicate_dashboards(dashboards, slos))
     if len(telemetry) > 1:
         problems.append(Problem(relative_to(root, telemetry[1].defined_in), "TELEMETRY", "type",
@@ -218,6 +220,25 @@ def _test_series_problems(root: Path, slos: list[SLO]) -> list[Problem]:
                 event_shape(slo)
             except DefinitionError as error:
                 found.extend(_relativize(root, error.problems))
+    return found
+
+
+def _rule_feature_problems(root: Path, slos: list[SLO], telemetry: Telemetry | None) -> list[Problem]:
+    """SLOs using a rule feature that some environment's Prometheus does not have (query_offset, native
+    histograms): the rules are shared by every environment, so the oldest one decides."""
+    environments = [(e.name, e.prometheus_version) for e in telemetry.environments] if telemetry else []
+    environments = environments or [("(no telemetry/ definitions: the default)", prometheus_versions.DEFAULT_VERSION)]
+    found = []
+    for slo in slos:
+        used = []
+        if slo.alerting.query_offset:
+            used.append(("alerting.query_offset", "query_offset"))
+        if getattr(slo.sli, "native", False):
+            used.append(("sli.native", "native_histograms"))
+        for field_name, feature in used:
+            why = prometheus_versions.lacking(feature, environments)
+            if why:
+                found.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", field_name, why))
     return found
 
 

@@ -76,6 +76,9 @@ def _test_text(head: str, rule_file: str, slo: SLO) -> str:
     if getattr(slo.sli, "native", False):
         parts.append(f"{c.NEEDS_PROMETHEUS_3}: its input series are native histograms, which promtool 2.x "
                      "cannot read.\n")
+    elif slo.query_offset_seconds:
+        parts.append(f"{c.NEEDS_PROMETHEUS_3}: its rule groups set query_offset (Prometheus 2.53 or later), "
+                     "which promtool 2.42 refuses.\n")
     parts += [yamlout.dump(document), "tests:\n"]
     for test, (title, lines) in zip(tests, comments):
         parts.append(f"# --- {title}\n")

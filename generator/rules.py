@@ -84,6 +84,10 @@ def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
         {"name": c.rule_group(slo.name), "rules": constants + raw + windows + alerts},
         {"name": c.budget_rule_group(slo.name), "interval": c.BUDGET_GROUP_INTERVAL, "rules": metadata + period},
     ]
+    if slo.query_offset_seconds:  # every group of the SLO, so the budget reads what the alerts read
+        offset = format_duration(slo.query_offset_seconds)
+        groups = [{"name": g["name"], **({"interval": g["interval"]} if "interval" in g else {}),
+                   "query_offset": offset, "rules": g["rules"]} for g in groups]
     counts = RuleCounts(raw=len(raw), constant=len(constants) + len(metadata), staged=len(windows) + len(period),
                         alerts=len(alerts))
     return groups, counts
@@ -139,8 +143,10 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict:
         f"so it is still happening. At {text(pair.factor)}x a whole {slo.period} budget lasts {lasts}.")
     panel = c.SLO_BURN_PANEL_FIRST_ID + slo.all_pairs().index(pair)
     alert = c.burn_alert(slo.name, pair.tier)
-    return {"alert": alert, "expr": expr,
-            "for": format_duration(pair.for_), "labels": dict(sorted(labels.items())),
+    rule = {"alert": alert, "expr": expr, "for": format_duration(pair.for_)}
+    if pair.keep_firing_for:
+        rule["keep_firing_for"] = format_duration(pair.keep_firing_for)
+    return {**rule, "labels": dict(sorted(labels.items())),
             "annotations": _annotations(slo, alert, summary, description, panel)}
 
 

@@ -9,7 +9,8 @@ the staged rules forward on one-minute ticks, independently of PromQL:
   ticks divided by the sum of the total base rates (freshness: the share of
   stale ticks);
 - a pair is active while both of its windows are above factor x budget (and
-  the long window holds min_events), and fires once active for its `for`.
+  the long window holds min_events), fires once active for its `for`, and, with
+  keep_firing_for, stays firing that long after it stops being active.
 
 Two range-selector semantics are modelled exactly (`Semantics`):
 
@@ -193,8 +194,10 @@ def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_ev
     """For each tick, whether the pair's alert is firing (active for at least `for`). `tie` moves the
     threshold by that share, to see whether a ratio sitting on it changes the prediction."""
     threshold = float(Fraction(pair.factor) * budget) * (1 + tie)
-    firing = []
+    keep_ticks = -(-pair.keep_firing_for // TICK)  # resolved once keep_firing_for has passed since it cleared
+    firing: list[bool] = []
     active_since: int | None = None
+    cleared_at: int | None = None
     longs, shorts = series.ratios(pair.long), series.ratios(pair.short)
     for k in range(series.length):
         long_ratio, short_ratio = longs[k], shorts[k]
@@ -202,9 +205,19 @@ def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_ev
                   and long_ratio > threshold and short_ratio > threshold)
         if active and min_events:
             active = series.events_in_window(k, pair.long) >= min_events
-        if not active:
-            active_since = None
-        elif active_since is None:
-            active_since = k
-        firing.append(active_since is not None and (k - active_since) * TICK >= pair.for_)
+        was_firing = bool(firing) and firing[-1]
+        if active:
+            cleared_at = None
+            if active_since is None:
+                active_since = k
+            firing.append(was_firing or (k - active_since) * TICK >= pair.for_)
+        elif was_firing and keep_ticks:
+            cleared_at = k if cleared_at is None else cleared_at
+            kept = k - cleared_at < keep_ticks
+            firing.append(kept)
+            if not kept:
+                active_since = cleared_at = None
+        else:
+            active_since = cleared_at = None
+            firing.append(False)
     return firing

@@ -1,7 +1,7 @@
 """The SLO definition model: frozen, typed, validated at construction."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +16,8 @@ from .windows import TIERS, WindowPair, base_window, default_pairs, period_secon
 
 NAME = fields.NAME
 MAX_NO_DATA_FOR = 86400          # a no-data alert that waits longer than a day is no alert
+MAX_KEEP_FIRING_FOR = 3600       # a page kept firing longer than an hour after recovery hides the next burn
+MAX_QUERY_OFFSET = 600           # a remote-write or federation lag longer than 10m is an outage, not a lag
 MAX_WINDOW = 3 * 86400           # generated tests simulate every minute of the longest window, three times
 MAX_MIN_EVENTS = 10**9           # generated test traffic meets the guard; counters stay exact in float64
 MIN_BUDGET_SECONDS = 1           # a budget under a second of outage per period cannot be alerted on
@@ -84,6 +86,23 @@ def _check_waiver(waiver: object, where: str, p: Collector) -> None:
             f"{where}.approved_by", "say who approved the waiver, in one line")
 
 
+def _check_duration(p: Collector, where: str, value: object, longest: int, why: str,
+                    whole_minutes: bool = False) -> bool:
+    """A Prometheus duration above 0 and at most `longest` (whole minutes where asked); False if not."""
+    if not isinstance(value, str):
+        p.add(where, f"expected a duration such as '5m', got {type(value).__name__}")
+        return False
+    try:
+        seconds = parse_duration(value)
+    except ValueError as error:
+        p.add(where, f"{error}; leave it out to turn it off")
+        return False
+    return (p.check(0 < seconds <= longest, where, f"{value} must be above 0 and at most "
+                    f"{format_duration(longest)} ({why}); leave it out to turn it off")
+            and p.check(not whole_minutes or seconds % 60 == 0, where,
+                        f"{value} must be whole minutes: the generated tests evaluate every minute"))
+
+
 @dataclass(frozen=True)
 class Waiver:
     """Permission to ship without a page tier where the environment pages.
@@ -105,6 +124,9 @@ class Tier:
     labels: tuple | dict = ()
     windows: tuple[BurnWindow, ...] = ()  # empty: the Workbook pairs, scaled to the period
     waiver: Waiver | None = None
+    # Keep the tier's alerts firing this long after their condition clears (Prometheus'
+    # keep_firing_for), so a burn that flaps around the threshold pages once. "" is off.
+    keep_firing_for: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", freeze_labels(self.labels))
@@ -122,6 +144,10 @@ class Alerting:
     min_events: int = 0            # events the long window must hold before a pair may fire
     no_data_for: str = "10m"
     no_data_severity: str = ""     # default: page if the page tier is on, else ticket
+    # Evaluate the SLO's rule groups this far in the past (the group's query_offset), for series that
+    # arrive late (remote write, federation). Whole minutes; needs Prometheus 2.53 or later in every
+    # environment (telemetry/: Environment.prometheus_version). "" is off.
+    query_offset: str = ""
 
     def tier(self, name: str) -> Tier:
         return self.page if name == "page" else self.ticket
@@ -217,6 +243,14 @@ class SLO:
             p.add("alerting.no_data_for", str(error))
         p.check(isinstance(a.no_data_severity, str) and a.no_data_severity in ("", *TIERS),
                 "alerting.no_data_severity", f"{a.no_data_severity!r} must be 'page' or 'ticket'"[:200])
+        if a.query_offset != "" and _check_duration(p, "alerting.query_offset", a.query_offset, MAX_QUERY_OFFSET,
+                                                    whole_minutes=True, why="the lag of the slowest series the SLI reads"):
+            try:
+                p.check(parse_duration(a.query_offset) < parse_duration(a.no_data_for), "alerting.query_offset",
+                        f"{a.query_offset} must be shorter than no_data_for ({a.no_data_for}): an SLI whose data "
+                        "lags longer than the no-data alert waits looks absent to it")
+            except ValueError:
+                pass  # no_data_for's own problem is named above
         budget = (1 - objective) if objective is not None else None
         for tier_name in TIERS:
             tier = a.tier(tier_name)
@@ -228,6 +262,9 @@ class SLO:
             self._check_no_overlap(p, tier.labels, f"{where}.labels")
             if not p.check(isinstance(tier.enabled, bool), f"{where}.enabled", "True or False"):
                 continue
+            if tier.keep_firing_for != "":
+                _check_duration(p, f"{where}.keep_firing_for", tier.keep_firing_for, MAX_KEEP_FIRING_FOR,
+                                why="how long a recovered burn may keep its alert firing")
             if not tier.enabled:
                 p.check(isinstance(tier.disabled_reason, str) and tier.disabled_reason.strip() != "",
                         f"{where}.disabled_reason", "a disabled tier needs a stated reason")
@@ -326,10 +363,15 @@ class SLO:
         t = self.alerting.tier(tier)
         if not t.enabled:
             return ()
+        keep = parse_duration(t.keep_firing_for) if t.keep_firing_for else 0
         if not t.windows:
-            return default_pairs(self.period_seconds, tier)
+            return tuple(replace(pair, keep_firing_for=keep) for pair in default_pairs(self.period_seconds, tier))
         return tuple(WindowPair(tier, parse_duration(w.long), parse_duration(w.short), exact(w.factor),
-                                parse_duration(w.for_)) for w in t.windows)
+                                parse_duration(w.for_), keep) for w in t.windows)
+
+    @property
+    def query_offset_seconds(self) -> int:
+        return parse_duration(self.alerting.query_offset) if self.alerting.query_offset else 0
 
     def all_pairs(self) -> tuple[WindowPair, ...]:
         return self.pairs("page") + self.pairs("ticket")
@@ -354,7 +396,10 @@ class SLO:
                                   [a.tier(t).waiver.reason, a.tier(t).waiver.expires,  # type: ignore[union-attr]
                                    a.tier(t).waiver.approved_by]),  # type: ignore[union-attr]
                        "labels": dict(a.tier(t).labels),
-                       "windows": [[w.long, w.short, str(w.factor), w.for_] for w in a.tier(t).windows]}
+                       "windows": [[w.long, w.short, str(w.factor), w.for_] for w in a.tier(t).windows],
+                       # options newer than the hash format appear only when set: unchanged SLOs keep their hash
+                       **({"keep_firing_for": a.tier(t).keep_firing_for} if a.tier(t).keep_firing_for else {})}
                    for t in TIERS},
+                **({"query_offset": a.query_offset} if a.query_offset else {}),
             },
         }

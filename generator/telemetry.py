@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from . import conventions as c
 from . import fields
+from . import prometheus_versions
 from . import redaction
 from .problems import Collector, caller_file
 from .re2check import re2_problem
@@ -37,6 +38,9 @@ class Environment:
     rule_selector: tuple[tuple[str, str], ...] = (("prometheus", "kfm"),)
     # More span and log attribute keys kept here only, for debugging; refused where pages=True.
     debug_allowed_attributes: tuple[str, ...] = ()
+    # The Prometheus the environment runs (at least): rule features newer than every environment's
+    # version are refused (generator/prometheus_versions.py).
+    prometheus_version: str = prometheus_versions.DEFAULT_VERSION
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "debug_allowed_attributes", fields.ordered(self.debug_allowed_attributes))
@@ -170,6 +174,8 @@ class Telemetry:
             p.check(isinstance(key, str) and isinstance(value, str) and LABEL_KEY.match(key) is not None
                     and LABEL_VALUE.match(value) is not None, f"{where}.rule_selector",
                     f"{key}={value!r} is not a Kubernetes label"[:200])
+        trouble = prometheus_versions.version_problem(env.prometheus_version)
+        p.check(trouble is None, f"{where}.prometheus_version", str(trouble))
         debug = self._allowed_keys(p, f"{where}.debug_allowed_attributes", env.debug_allowed_attributes)
         p.check(not (debug and env.pages is True), f"{where}.debug_allowed_attributes",
                 "an environment that pages (prod) keeps only the allow-list every environment has")
@@ -191,5 +197,8 @@ class Telemetry:
             "span_metrics_cardinality_limit": self.span_metrics_cardinality_limit,
             "environments": [[e.name, e.trace_sampling_percent, e.debug_exporter, e.memory_limit_percent, e.pages,
                               e.namespace, [list(pair) for pair in e.rule_selector], list(e.debug_allowed_attributes)]
+                             # newer than the hash format: only when set, so unchanged telemetry keeps its hash
+                             + ([e.prometheus_version] if e.prometheus_version != prometheus_versions.DEFAULT_VERSION
+                                else [])
                              for e in self.environments],
         }

@@ -37,7 +37,7 @@ from .simulate import TICK, TIE, RatioSeries, Semantics, event_history, firing_t
 from .testseries import (always_fresh, decimal_text, event_input_series, event_shape, freshness_series,
                          series_name, stale_history)
 from .slo import SLO
-from .windows import WindowPair
+from .windows import TIERS, WindowPair
 
 # Where a scenario's steady ratio would sit exactly on some pair's threshold (3% errors against a 3x
 # ticket on a 1% budget), Prometheus' float64 may fire minutes from the prediction: try these.
@@ -305,7 +305,16 @@ class _Scenarios:
                                          Matcher(c.DATASET, "!=", self.victim.dataset)))
             checks.append({"expr": others.render(),
                            "eval_time": _at(end), "exp_samples": []})
-        return self._scenario("outage", why, end, series, checks)
+        alert_tests = []
+        if self.slo.query_offset_seconds:
+            # The stored series do not show the offset; the state at evaluation time does: nothing of a
+            # tier fires before its first predicted minute, asserted where the offset moves it to.
+            for tier in TIERS:
+                firsts = [_first(s) for p in self.pairs if p.tier == tier for s in states[p].values() if any(s)]
+                if firsts and min(firsts) - 1 - TOLERANCE > 0:
+                    alert_tests.append({"eval_time": _at(min(firsts) - 1 - TOLERANCE),
+                                        "alertname": c.burn_alert(self.slo.name, tier), "exp_alerts": []})
+        return self._scenario("outage", why, end, series, checks, alert_tests)
 
     def fast_burn(self) -> Scenario | None:
         """A partial outage at twice the first page threshold.
@@ -533,6 +542,27 @@ def test_subject(slo: SLO) -> SLO:
     return dataclasses.replace(slo, sli=dataclasses.replace(slo.sli, datasets=sample))
 
 
+def _shift_for_query_offset(slo: SLO, test: dict, offset: int) -> None:
+    """promtool evaluates the groups up to the latest eval_time, then runs promql_expr_test over the
+    stored series: with a query_offset those hold each sample at t - offset, so they match the
+    unshifted predictions once the groups have run `offset` past the last one. alert_rule_test is
+    checked during the evaluations, on the state at evaluation time, which lags by the offset.
+    (The SLO's query_offset is shorter than its no-data `for`, so the minutes before the data starts,
+    which every offset evaluation reads as no data, never fire the no-data alert.)"""
+    checks = test.get("alert_rule_test", []) + test.get("promql_expr_test", [])
+    last = max(parse_duration(check["eval_time"]) // TICK for check in checks)
+    for check in test.get("alert_rule_test", []):
+        # Not the no-data alert: its condition (no series) holds from the first evaluation either way,
+        # since before the data starts there is no data at any offset.
+        if check["alertname"] != c.no_data_alert(slo.name):
+            check["eval_time"] = _at(parse_duration(check["eval_time"]) // TICK + offset)
+    if test.get("promql_expr_test"):
+        # Runs the groups `offset` past the last check; the SLI's series are there at the end of every
+        # scenario with a promql check (the no-data scenario has none), so no no-data alert.
+        test.setdefault("alert_rule_test", []).append(
+            {"eval_time": _at(last + offset), "alertname": c.no_data_alert(slo.name), "exp_alerts": []})
+
+
 def scenarios(slo: SLO) -> list[Scenario]:
     return _Scenarios(slo).all()
 
@@ -541,7 +571,17 @@ def test_file(rule_file: str, slo: SLO) -> tuple[dict, list[tuple[str, list[str]
     """The promtool test file of one SLO, and a comment per test group."""
     tests = []
     comments = []
+    offset = slo.query_offset_seconds // TICK
     for scenario in scenarios(slo):
-        tests.append(scenario.as_test())
-        comments.append((f"{slo.name}: {scenario.name}", scenario.explanation))
+        test = scenario.as_test()
+        explanation = list(scenario.explanation)
+        if offset:
+            _shift_for_query_offset(slo, test, offset)
+            explanation.append(f"query_offset {_at(offset)}: an evaluation at t reads the data at t - {_at(offset)} "
+                               "and stores what it records there, so the stored series (ALERTS, recordings) are "
+                               "the predictions above, while alert_rule_test (the state at evaluation time) is "
+                               f"asserted {_at(offset)} later; a last check runs the groups {_at(offset)} past the "
+                               "end, so every stored sample exists")
+        tests.append(test)
+        comments.append((f"{slo.name}: {scenario.name}", explanation))
     return {"rule_files": [rule_file], "evaluation_interval": _at(1), "tests": tests}, comments

@@ -45,6 +45,7 @@ COLLECTOR_HELP = "make collector (scripts/build-collector.sh)"
 class Tools:
     promtool: str | None
     collector: str | None
+    promtool3: str | None = None   # checks the rule files that need a newer Prometheus than 2.x (query_offset)
 
 
 def cache_dir() -> Path:
@@ -80,12 +81,24 @@ def _covering_collector(manifest: str) -> str | None:
     return None
 
 
+def _cached_promtool3() -> str | None:
+    """The newest promtool 3.x scripts/build-prometheus3.sh has cached, if any."""
+    def version(path: Path) -> tuple[int, ...]:
+        return tuple(int(part) for part in re.findall(r"\d+", path.parent.name.removeprefix("prometheus-v")))
+    built = [p for p in cache_dir().glob("prometheus-v3.*/promtool") if os.access(p, os.X_OK)]
+    return str(max(built, key=version)) if built else None
+
+
 def find_tools(files: dict[str, str]) -> Tools:
     promtool = os.environ.get("PROMTOOL") or shutil.which("promtool")
     collector = os.environ.get("KFM_OTELCOL")
     if not collector and c.COLLECTOR_BUILDER_MANIFEST in files:
         collector = _covering_collector(files[c.COLLECTOR_BUILDER_MANIFEST])
-    return Tools(promtool, collector)
+    return Tools(promtool, collector, os.environ.get("PROMTOOL3") or _cached_promtool3())
+
+
+_NEWER_THAN_2_42 = re.compile(r"^\s*query_offset:", re.MULTILINE)  # group fields promtool 2.42 refuses
+NEWER_HELP = "query_offset needs promtool 2.53 or later: make prometheus3 builds 3.x, or set PROMTOOL3"
 
 
 class _Owners:
@@ -170,8 +183,7 @@ def _rule_files(files: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def _promtool_problems(promtool: str, files: dict[str, str]) -> list[tuple[str, str]]:
-    rules = _rule_files(files)
+def _promtool_problems(promtool: str, rules: dict[str, str]) -> list[tuple[str, str]]:
     if not rules:
         return []
     with tempfile.TemporaryDirectory(prefix="kfm-verify-") as scratch:
@@ -192,7 +204,8 @@ def _promtool_problems(promtool: str, files: dict[str, str]) -> list[tuple[str, 
         local = next((name for name in names if line.startswith(name + ":")), None)
         if local is not None:
             errors.setdefault(names[local], []).append(line[len(local) + 1:].strip())
-    found = [(path, f"promtool check rules refuses it: {'; '.join(lines)[:400]}")
+    found = [(path, f"promtool check rules refuses it: {'; '.join(lines)[:400]}"
+                    + (f" ({NEWER_HELP})" if _NEWER_THAN_2_42.search(rules[path]) else ""))
              for path, lines in sorted(errors.items())]
     if not found:
         found.append((sorted(rules)[0], "promtool check rules failed: "
@@ -227,8 +240,12 @@ def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple
     owners = _Owners(catalog)
     found = _path_problems(files) + _parse_problems(files) + _size_problems(files)
     notes = []
+    rules = _rule_files(files)
+    newer = {path: text for path, text in rules.items() if _NEWER_THAN_2_42.search(text)} if tools.promtool3 else {}
+    if newer and tools.promtool3:
+        found += _promtool_problems(tools.promtool3, newer)
     if tools.promtool:
-        found += _promtool_problems(tools.promtool, files)
+        found += _promtool_problems(tools.promtool, {p: t for p, t in rules.items() if p not in newer})
     else:
         notes.append(f"note: promtool not found, rule files not checked here ({PROMTOOL_HELP}); make test checks them")
     if any(p.startswith("otel/") for p in files):

@@ -60,6 +60,7 @@ class WindowPair:
     short: int       # seconds
     factor: Decimal  # burn rate that fires the pair
     for_: int        # seconds the condition must hold
+    keep_firing_for: int = 0  # seconds a firing alert stays firing after the condition clears (its tier's)
 
     @property
     def long_text(self) -> str:

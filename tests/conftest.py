@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -114,3 +115,12 @@ def copy_project(destination: Path) -> Path:
     for name in ("slo", "alerts", "dashboards", "telemetry", "out"):
         shutil.copytree(ROOT / name, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
     return destination
+
+
+def declare_prometheus(project: Path, version: str) -> None:
+    """Every environment of a copied project's telemetry/ runs this Prometheus version."""
+    path = project / "telemetry" / "kfm.py"
+    text = path.read_text()
+    changed = re.sub(r'Environment\("([a-z-]+)", ', rf'Environment("\1", prometheus_version="{version}", ', text)
+    assert changed.count("prometheus_version=") == text.count("Environment(\"") >= 1, "telemetry/kfm.py changed shape"
+    path.write_text(changed)

@@ -616,12 +616,13 @@ def _tier(ctx: Ctx, name: str) -> object:
         if ctx.hostile_chance(10):
             specs = specs[:1] * 2
         windows = ctx.collection([_window(ctx, spec) for spec in specs])
-    if labels is OMIT and windows is OMIT and not ctx.chance(20):
+    keep_firing_for = ctx.pick([OMIT, "5m", "90s", "1h"], ["0s", "2h", 5, "-1m", "5 m"], 15) if ctx.chance(20) else OMIT
+    if labels is OMIT and windows is OMIT and keep_firing_for is OMIT and not ctx.chance(20):
         return OMIT
     enabled = OMIT
     if ctx.hostile_chance(5):
         enabled = ctx.one([False, 0, "no"])
-    return Call("Tier", enabled=enabled, labels=labels, windows=windows)
+    return Call("Tier", enabled=enabled, labels=labels, windows=windows, keep_firing_for=keep_firing_for)
 
 
 def _alerting(ctx: Ctx, freshness: bool) -> object:
@@ -636,8 +637,9 @@ def _alerting(ctx: Ctx, freshness: bool) -> object:
         min_events = ctx.one([True, -1, 2.5, 10 ** 30, "10", None, float("nan")])
     no_data_for = ctx.pick([OMIT, "5m", "1h30m", "15m"], HOSTILE_DURATIONS, 20)
     severity = ctx.pick([OMIT, "", "page", "ticket"], ["urgent", "Page", 5, None], 15)
+    query_offset = ctx.pick([OMIT, "1m", "2m", "5m"], ["30s", "11m", "0s", "1h", 2, "2"], 15) if ctx.chance(20) else OMIT
     return Call("Alerting", page=_tier(ctx, "page"), ticket=_tier(ctx, "ticket"), min_events=min_events,
-                no_data_for=no_data_for, no_data_severity=severity)
+                no_data_for=no_data_for, no_data_severity=severity, query_offset=query_offset)
 
 
 def _slo(ctx: Ctx, teams: list[str], uses_table: list[bool]) -> Call:
@@ -721,6 +723,8 @@ def _environment(ctx: Ctx, name: object) -> Call:
         debug_allowed_attributes=(ctx.pick([OMIT, ("user.id",), ("url.query", "session.id")],
                                            [("http.request.header.cookie",), "user.id", ("user.email",)], 15)
                                   if ctx.chance(20) else OMIT),
+        # Half the projects run Prometheus 3 everywhere, so native histograms and query_offset validate.
+        prometheus_version=ctx.pick([OMIT, "3.16", "3.16", "3.5", "2.53"], ["2.41", "4.0", "3", 3.16, "", None], 10),
     )
 
 

@@ -20,7 +20,7 @@ from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 
-from conftest import copy_project, run_cli
+from conftest import copy_project, declare_prometheus, run_cli
 from generator import conventions as c
 from generator.catalog import load
 from generator.contract import check_contract
@@ -53,6 +53,7 @@ SLOS = [
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = copy_project(tmp_path_factory.mktemp("native"))
+    declare_prometheus(root, "3.16")   # native histograms need 3.8 or later in every environment
     (root / "slo" / "native_latency.py").write_text(DEFINITION)
     result = run_cli("render", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -130,6 +131,7 @@ BAD_DEFINITIONS = {  # Latency(...) arguments: the field the error must name
 
 def test_wrong_native_definitions_are_refused_naming_the_field(tmp_path):
     root = copy_project(tmp_path)
+    declare_prometheus(root, "3.16")
     slos = ",\n".join(
         f"    SLO(name='bad-{index}', service='governed-api', owner='governance', description='x.', "
         f"objective=0.99, runbook='- x.\\n', sli=Latency({arguments}))"
@@ -146,6 +148,20 @@ def test_wrong_native_definitions_are_refused_naming_the_field(tmp_path):
         assert any(f": {field}: " in line for line in lines), (index, field, lines)
     assert "or give native=True: its native histogram takes any threshold" in result.stderr  # the classic SLO's hint
     assert {p: p.read_bytes() for p in (root / "out").rglob("*") if p.is_file()} == before
+
+
+def test_a_native_histogram_is_refused_where_an_environment_runs_an_older_prometheus(tmp_path):
+    root = copy_project(tmp_path)
+    declare_prometheus(root, "3.16")
+    telemetry = root / "telemetry" / "kfm.py"
+    telemetry.write_text(telemetry.read_text().replace('Environment("stage", prometheus_version="3.16"',
+                                                       'Environment("stage", prometheus_version="3.5"'))
+    (root / "slo" / "native_latency.py").write_text(DEFINITION)
+    result = run_cli("render", cwd=root)
+    assert result.returncode == 2, result.stdout + result.stderr
+    line, = [ln for ln in result.stderr.splitlines() if "sli.native" in ln]
+    assert line.startswith(f"slo/native_latency.py: SLO '{SLO_NAME}': sli.native: native histograms"), line
+    assert "Prometheus 3.8 or later" in line and "'stage' runs 3.5" in line and "'prod'" not in line, line
 
 
 def test_the_contract_tells_native_from_classic_histograms():
