@@ -87,6 +87,11 @@ class Selector:
         return all(m.matches(labels.get(m.label, "")) for m in self.matchers)
 
 
+UTF8_NAMES = ("Prometheus 3 reads those, 2.x does not, and the metric contract declares the names Prometheus "
+              "stores (OTLP and the collector's exporters write http.server.request.duration as "
+              "http_server_request_duration_seconds); give that name")
+
+
 def parse_selector(text: str) -> Selector:
     if not isinstance(text, str):
         raise SelectorError(f"expected a selector string, got {text!r}")
@@ -114,6 +119,13 @@ class _Parser:
     def name(self, pattern: re.Pattern[str], what: str) -> str:
         self.skip_space()
         match = pattern.match(self.text, self.pos)
+        quoted_name = self.text.startswith('"', self.pos) or (
+            what == "a metric name" and self.text[self.pos:self.pos + 1] == "{"
+            and self.text[self.pos + 1:].lstrip().startswith('"'))
+        if match is None and quoted_name:
+            raise self.fail(f"a quoted (UTF-8) name where {what} goes: {UTF8_NAMES}")
+        if match is None and what == "a metric name" and self.text.startswith("{", self.pos):
+            raise self.fail("give the metric name before the braces (name{label=\"value\"})")
         if match is None:
             raise self.fail(f"expected {what}")
         self.pos = match.end()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .promql import Selector, SelectorError, parse_selector
+from .promql import UTF8_NAMES, Selector, SelectorError, is_valid_label_name, parse_selector
 
 AGGREGATIONS = frozenset({"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
                           "bottomk", "topk", "quantile", "limitk", "limit_ratio"})
@@ -269,6 +269,8 @@ class _Parser:
             node = self.binary(0)
             self.expect(")")
             return node
+        if token.kind == "braces" and token.text[1:].lstrip().startswith('"'):
+            raise PromQLError(f"{token.text}: a quoted (UTF-8) metric name at offset {token.start}: {UTF8_NAMES}")
         if token.kind == "braces":
             raise PromQLError(f"a selector without a metric name ({token.text}) cannot be checked "
                               f"at offset {token.start}")
@@ -322,8 +324,10 @@ class _Parser:
             token = self.take()
             if token.kind == "ident":
                 labels.append(token.text)
-            elif token.kind == "string":
+            elif token.kind == "string" and is_valid_label_name(unquote(token.text)):
                 labels.append(unquote(token.text))
+            elif token.kind == "string":
+                raise PromQLError(f"{token.text}: a quoted (UTF-8) label name at offset {token.start}: {UTF8_NAMES}")
             else:
                 raise PromQLError(f"expected a label name, got {token.text!r} at offset {token.start}")
             if not self.is_op(")"):

@@ -511,3 +511,24 @@ def test_output_a_real_tool_refuses_stops_the_render(project, capsys, monkeypatc
     write(project, slos_file(slo(objective="0.995")))
     refused(project, capsys, f"out/{c.rules_file('example-slo')}", "promtool check rules refuses it",
             file="slo/example.py")
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"sli": 'EventsRatio(total=\'{"kfm.focus.answers", job="a"}\', bad=\'{"kfm.focus.answers", outcome="error"}\')'},
+     "sli.total"),
+    ({"sli": 'EventsRatio(total="kfm_focus_answers_total", bad=\'kfm_focus_answers_total{"kfm.outcome"="error"}\')'},
+     "sli.bad"),
+    ({"sli": 'Latency(histogram=\'{"http.server.request.duration"}\', threshold_seconds=0.3)'}, "sli.histogram"),
+])
+def test_utf8_quoted_names_are_refused_naming_the_selector(project, capsys, overrides, field):
+    """Prometheus 3's quoted form ({"my.metric"}) is refused with the name Prometheus stores instead:
+    2.x cannot parse it, and the metric contract declares stored names."""
+    write(project, slos_file(slo(**overrides)))
+    lines = refused(project, capsys, field, "a quoted (UTF-8) name")
+    assert any("http_server_request_duration_seconds" in line for line in lines), lines
+
+
+def test_utf8_quoted_names_in_an_invariant_counter_are_refused(project, capsys):
+    write(project, "from generator import Invariant\nALERTS = [Invariant(name='X', counter='{\"kfm.x\"}', "
+                   "summary='s', description='d', owner='evidence')]\n", name="utf8.py", folder="alerts")
+    refused(project, capsys, "counter", "a quoted (UTF-8) name", file="alerts/utf8.py")
