@@ -54,3 +54,18 @@ def exact_recovery_test(slo, rules_file: Path, semantics: str) -> tuple[dict, in
     document = {"rule_files": [str(rules_file)], "evaluation_interval": "1m",
                 "tests": [{"interval": "1m", "input_series": series(end), "promql_expr_test": checks}]}
     return document, asserted, skipped
+
+
+def run_mutated(promtool: str, out: Path, slo_name: str, old: str, new: str, folder: Path) -> subprocess.CompletedProcess:
+    """The SLO's generated tests (in `out`) run against its rule file with `old` replaced by `new`."""
+    import yaml
+
+    from generator import conventions as c
+
+    rules = (out / c.rules_file(slo_name)).read_text()
+    assert old in rules, old
+    (folder / "rules.yaml").write_text(rules.replace(old, new))
+    document = yaml.safe_load((out / c.rules_test_file(slo_name)).read_text())
+    document["rule_files"] = ["rules.yaml"]
+    (folder / "test.yaml").write_text(yaml.safe_dump(document))
+    return run(promtool, "test", "rules", "test.yaml", cwd=folder)

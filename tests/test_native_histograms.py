@@ -27,7 +27,7 @@ from generator.contract import check_contract
 from generator.instrument import contract_exposition
 from generator.simulate import Semantics
 from live_prometheus import LivePrometheus
-from promtool_runner import exact_recovery_test, needs_prometheus_3, run
+from promtool_runner import exact_recovery_test, needs_prometheus_3, run, run_mutated
 
 SLO_NAME = "api-query-latency-native"
 THRESHOLD = 0.35   # not a bucket boundary of the classic histogram (c.LATENCY_BUCKETS)
@@ -99,13 +99,7 @@ def test_its_generated_tests_pass_on_promtool_3_and_its_header_says_2x_cannot_re
 
 @pytest.mark.parametrize("old, new", [("> 0.144", "> 0.072"), ("[1h])", "[2h])")])
 def test_a_wrong_rule_fails_its_generated_tests_on_promtool_3(project, promtool3, tmp_path, old, new):
-    rules = _rules(project)
-    assert old in rules, old
-    (tmp_path / "rules.yaml").write_text(rules.replace(old, new))
-    document = yaml.safe_load((project / "out" / c.rules_test_file(SLO_NAME)).read_text())
-    document["rule_files"] = ["rules.yaml"]
-    (tmp_path / "test.yaml").write_text(yaml.safe_dump(document))
-    result = run(promtool3, "test", "rules", "test.yaml", cwd=tmp_path)
+    result = run_mutated(promtool3, project / "out", SLO_NAME, old, new, tmp_path)
     assert result.returncode != 0 and "FAILED" in result.stdout + result.stderr, result.stdout
 
 

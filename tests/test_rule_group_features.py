@@ -18,7 +18,7 @@ from generator import conventions as c
 from generator.catalog import load
 from generator.simulate import Semantics
 from kubeconform_runner import validate
-from promtool_runner import exact_recovery_test, needs_prometheus_3, run
+from promtool_runner import exact_recovery_test, needs_prometheus_3, run, run_mutated
 
 SLO_NAME = "evidence-remote-availability"
 
@@ -102,13 +102,7 @@ def test_query_offset_tests_pass_on_promtool_3_and_2_42_refuses_the_rules(laggin
 def test_the_generated_tests_fail_when_the_offset_or_keep_firing_for_is_wrong(lagging, promtool3, tmp_path, old, new):
     """Each mutation moves a transition by two minutes or more; one minute (90s kept as 30s) is inside
     the generated tests' one-evaluation tolerance, like any transition (docs/testing.md)."""
-    rules = (lagging / "out" / c.rules_file(SLO_NAME)).read_text()
-    assert old in rules, old
-    (tmp_path / "rules.yaml").write_text(rules.replace(old, new))
-    document = yaml.safe_load((lagging / "out" / c.rules_test_file(SLO_NAME)).read_text())
-    document["rule_files"] = ["rules.yaml"]
-    (tmp_path / "test.yaml").write_text(yaml.safe_dump(document))
-    result = run(promtool3, "test", "rules", "test.yaml", cwd=tmp_path)
+    result = run_mutated(promtool3, lagging / "out", SLO_NAME, old, new, tmp_path)
     assert result.returncode != 0 and "FAILED" in result.stdout + result.stderr, result.stdout[-2000:]
 
 
