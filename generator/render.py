@@ -193,8 +193,10 @@ def render_gitops(catalog: Catalog, files: dict[str, str], rule_objects: list[di
     source = [catalog.relative(telemetry.defined_in), "slo/", "alerts/"]
     for env in telemetry.environments:
         overlay = gitops.overlay(env, rule_objects, base_config, configs[env.name])
-        digest = definitions_hash([telemetry.canonical(), overlay])
         for path, document in overlay.items():
+            # Each file's hash covers what produced it (the telemetry definitions and its own content),
+            # so a new SLO rewrites only its own patch and the kustomization that lists it.
+            digest = definitions_hash([telemetry.canonical(), path, document])
             out[path] = header(source, digest) + yamlout.dump(document)
     return out
 
