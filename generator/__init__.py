@@ -3,10 +3,11 @@
 The definition API, for files in slo/ and alerts/:
 
     from generator import SLO, EventsRatio, Latency, Freshness, PolicyDecisionHealth
-    from generator import Alerting, Tier, BurnWindow, Waiver, Invariant, Team, load_datasets
+    from generator import Alerting, Tier, BurnWindow, Waiver, Invariant, Team, Metric, load_datasets
     from generator import conventions
 """
 from . import conventions
+from .declared_metrics import Metric
 from .invariants import Invariant
 from .sli import DatasetMaxAge, EventsRatio, Freshness, Latency, PolicyDecisionHealth
 from .slo import SLO, Alerting, BurnWindow, Tier, Waiver
@@ -17,5 +18,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SLO", "Alerting", "BurnWindow", "Tier", "Waiver", "Team", "Invariant", "EventsRatio", "Latency", "Freshness",
-    "PolicyDecisionHealth", "DatasetMaxAge", "load_datasets", "conventions", "__version__",
+    "PolicyDecisionHealth", "DatasetMaxAge", "Metric", "load_datasets", "conventions", "__version__",
 ]

@@ -15,7 +15,11 @@ from pathlib import Path
 
 from . import conventions as c
 from . import prometheus_versions
+from . import fields
+from .declared_metrics import Metric
 from .invariants import Invariant
+from .promql import SelectorError, parse_selector
+from .sli import Latency
 from .fields import NAME
 from .problems import DefinitionError, Problem, collecting
 from .slo import SLO
@@ -34,6 +38,7 @@ class Catalog:
     dashboards: tuple[dict, ...] = ()  # custom dashboards from dashboards/
     telemetry: Telemetry | None = None   # telemetry pipelines from telemetry/
     teams: tuple[Team, ...] = ()         # owners and their escalation paths (TEAMS)
+    metrics: tuple[Metric, ...] = ()     # metrics exporters and services emit besides KFM's helpers (METRICS)
 
     def team(self, name: str) -> Team | None:
         return next((t for t in self.teams if t.name == name), None)
@@ -66,6 +71,7 @@ def load(root: Path) -> Catalog:
     teams: list[Team] = []
     dashboards: list[tuple[str, dict]] = []
     telemetry: list[Telemetry] = []
+    metrics: list[Metric] = []
     added_path = str(root) not in sys.path
     if added_path:
         sys.path.insert(0, str(root))
@@ -90,7 +96,7 @@ def load(root: Path) -> Catalog:
                 continue
             found_any = False
             for attribute, kind, into in (("SLOS", SLO, slos), ("ALERTS", Invariant, invariants),
-                                          ("TEAMS", Team, teams)):
+                                          ("TEAMS", Team, teams), ("METRICS", Metric, metrics)):
                 items = getattr(module, attribute, None)
                 if items is None:
                     continue
@@ -126,7 +132,8 @@ def load(root: Path) -> Catalog:
                     else:
                         dashboards.append((rel, board))
             if not found_any:
-                problems.append(Problem(rel, "module", "SLOS", "defines none of SLOS, ALERTS, TEAMS, DASHBOARDS, TELEMETRY"))
+                problems.append(Problem(rel, "module", "SLOS",
+                                        "defines none of SLOS, ALERTS, TEAMS, METRICS, DASHBOARDS, TELEMETRY"))
     finally:
         if added_path:
             sys.path.remove(str(root))
@@ -134,6 +141,8 @@ def load(root: Path) -> Catalog:
     problems.extend(_test_series_problems(root, slos))
     problems.extend(_compressed_periods(root, slos))
     problems.extend(_rule_feature_problems(root, slos, telemetry[0] if telemetry else None))
+    problems.extend(_declared_metric_problems(root, metrics))
+    problems.extend(_latency_source_problems(root, slos, metrics))
     problems.extend(_duplicate_dashboards(dashboards, slos))
     if len(telemetry) > 1:
         problems.append(Problem(relative_to(root, telemetry[1].defined_in), "TELEMETRY", "type",
@@ -150,7 +159,8 @@ def load(root: Path) -> Catalog:
                    tuple(sorted(invariants, key=lambda i: i.name)),
                    tuple(board for _, board in sorted(dashboards, key=lambda item: item[1]["uid"])),
                    telemetry[0] if telemetry else None,
-                   tuple(sorted(teams, key=lambda t: t.name)))
+                   tuple(sorted(teams, key=lambda t: t.name)),
+                   tuple(sorted(metrics, key=lambda m: m.name)))
 
 
 DASHBOARD_UID_LIMIT = 40  # Grafana's
@@ -220,6 +230,57 @@ def _test_series_problems(root: Path, slos: list[SLO]) -> list[Problem]:
                 event_shape(slo)
             except DefinitionError as error:
                 found.extend(_relativize(root, error.problems))
+    return found
+
+
+def _declared_metric_problems(root: Path, metrics: list[Metric]) -> list[Problem]:
+    """Each sample name is declared once (a histogram's _count is a name too)."""
+    found, owner = [], {}
+    for metric in metrics:
+        for name in metric.series_names():
+            if name in owner:
+                other = owner[name]
+                found.append(Problem(relative_to(root, metric.defined_in), f"metric {metric.name!r}", "name",
+                                     f"{name} is already declared by metric {other.name!r} "
+                                     f"({relative_to(root, other.defined_in)})"))
+                break
+            owner[name] = metric
+    return found
+
+
+def _latency_source_problems(root: Path, slos: list[SLO], metrics: list[Metric]) -> list[Problem]:
+    """A Latency SLI outside KFM's contract reads a declared histogram of its kind, at a declared bucket."""
+    declared = {m.name: m for m in metrics}
+    found = []
+    for slo in slos:
+        sli = slo.sli
+        if not isinstance(sli, Latency):
+            continue
+        try:
+            metric = parse_selector(sli.histogram).metric
+        except SelectorError:
+            continue  # named by the SLI's own checks
+        where = (relative_to(root, slo.defined_in), f"SLO {slo.name!r}")
+        kind = "native_histogram" if sli.native else "histogram"
+        known = c.NATIVE_HISTOGRAMS if sli.native else c.HISTOGRAM_BUCKETS
+        if metric in known:
+            continue
+        declaration = declared.get(metric)
+        if declaration is None or declaration.type != kind:
+            what = "a native histogram" if sli.native else "a classic histogram"
+            twin = " (it is a native histogram: give native=True)" if not sli.native and (
+                metric in c.NATIVE_HISTOGRAMS or (declaration and declaration.type == "native_histogram")) else ""
+            found.append(Problem(*where, "sli.histogram",
+                                 f"{metric!r} is not {what} of KFM's contract or of a Metric declaration{twin}; "
+                                 f"declare it: METRICS = [Metric({metric!r}, {kind!r}, labels={{...}}, "
+                                 f"source=..."
+                                 + (", buckets=(...)" if not sli.native else "") + ")] (docs/metrics.md)"))
+        elif not sli.native and fields.is_number(sli.threshold_seconds) \
+                and float(sli.threshold_seconds) not in map(float, declaration.buckets):
+            found.append(Problem(*where, "sli.threshold_seconds",
+                                 f"{sli.threshold_seconds!r} is not a bucket boundary of {metric} "
+                                 f"({', '.join(map(repr, declaration.buckets))}; "
+                                 f"{relative_to(root, declaration.defined_in)})"))
     return found
 
 

@@ -65,13 +65,13 @@ def read_rendered(folder: Path) -> dict[str, str]:
 
 
 def check_contract(files: dict[str, str], exposition: str, *, root: str = "out",
-                   checked: dict[str, int] | None = None) -> list[str]:
+                   checked: dict[str, int] | None = None, declared: tuple = ()) -> list[str]:
     """Problems of the rendered files against the helpers' exposition text; [] if none.
 
     A tree with no query to check is a problem (fail-closed). checked, if
     given, is filled with what was checked ({"queries": n, "selectors": n}).
     """
-    check = _Check(files, exposition, root)
+    check = _Check(files, exposition, root, declared)
     problems = check.run()
     if checked is not None:
         for what, n in check.checked.items():
@@ -80,8 +80,9 @@ def check_contract(files: dict[str, str], exposition: str, *, root: str = "out",
 
 
 class _Check:
-    def __init__(self, files: dict[str, str], exposition: str, root: str):
+    def __init__(self, files: dict[str, str], exposition: str, root: str, declared: tuple = ()):
         self.root = root
+        self.declared = {name: metric for metric in declared for name in metric.series_names()}
         self.problems: list[str] = []
         self.documents = {}
         for pattern in (q.RULE_FILES, q.DASHBOARD_FILES, q.COLLECTOR_FILES):
@@ -92,6 +93,7 @@ class _Check:
                     self.problems.append(f"{root}/{error}")
         self.series = s.prometheus_series()
         self.series.update(s.native_histograms())
+        self.series.update(s.declared_series(declared))
         self.series.update(s.from_exposition(exposition))
         self.span_series = {path: s.span_metrics(path, self.documents.get(path))
                             for path in q.selected(files, q.COLLECTOR_FILES)}
@@ -303,7 +305,10 @@ class _Check:
         having = [path for path, (found, _) in self.span_series.items() if metric in found]
         lacking = [path for path in self.span_series if path not in having]
         if not having:
-            self.report(node.text, f"not in the helpers' exposition{self.hint(metric)}")
+            self.report(node.text, f"not in the helpers' exposition nor declared{self.hint(metric)}; an exporter's "
+                                   f"or a service's metric is declared in the definitions: METRICS = [Metric("
+                                   f"{re.sub(r'(_bucket|_count|_sum)$', '', metric)!r}, <type>, labels={{...}}, "
+                                   "source=...)] (docs/metrics.md)")
             return None
         for path in lacking:
             notes = "; ".join(self.span_series[path][1])
@@ -325,6 +330,9 @@ class _Check:
         base = re.sub(r"(_bucket|_count|_sum)$", "", node.selector.metric)
         allowed = (c.METRIC_LABELS.get(base) or c.METRIC_LABELS.get(node.selector.metric) or ("", {}))[1].get(
             matcher.label)
+        declaration = self.declared.get(node.selector.metric)
+        if declaration is not None:
+            allowed = declaration.bounded_values(matcher.label)
         if not allowed or matcher.value == "":
             return
         if "$" in matcher.value:  # a Grafana variable

@@ -69,6 +69,17 @@ def native_histograms() -> dict[str, Series]:
             for name, labels in c.NATIVE_HISTOGRAMS.items()}
 
 
+def declared_series(declared: tuple) -> dict[str, Series]:
+    """Series of the definitions' Metric declarations (generator/declared_metrics.py)."""
+    kinds = {"native_histogram": NATIVE_HISTOGRAM}
+    found = {}
+    for metric in declared:
+        origin = f"{metric.source} (declared as {metric.name})"
+        for name, labels in metric.series_names().items():
+            found[name] = Series(name, metric.name, kinds.get(metric.type, metric.type), labels, origin)
+    return found
+
+
 def prometheus_series() -> dict[str, Series]:
     return {name: Series(name, name, "gauge", TARGET_LABELS, "Prometheus") for name in PROMETHEUS_SERIES}
 

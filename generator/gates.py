@@ -239,7 +239,9 @@ def metric_contract(catalog: Catalog, files: dict[str, str], today: date, f: Fin
     from .contract import check_contract
     from .instrument import contract_exposition
 
-    f.problems.extend(check_contract(files, contract_exposition(), checked=f.checked))
+    f.problems.extend(check_contract(files, contract_exposition(), checked=f.checked, declared=catalog.metrics))
+    if catalog.metrics:
+        f.checked["declared metrics"] = len(catalog.metrics)
 
 
 GATES: tuple[tuple[str, Callable[[Catalog, dict[str, str], date, Findings], None]], ...] = (

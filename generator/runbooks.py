@@ -108,6 +108,23 @@ def _slo_queries(slo: SLO, pairs) -> str:
     return "## Queries to run\n\n```promql\n" + "\n".join(lines) + "\n```\n"
 
 
+def _declared_sources(slo: SLO, catalog: Catalog) -> list:
+    """The Metric declarations the SLI's source selectors read (none for KFM's own helpers' metrics)."""
+    names = {s.metric for s in slo.sli.source_selectors()}  # type: ignore[attr-defined]
+    return [m for m in catalog.metrics if names & set(m.series_names())]
+
+
+def _origin_section(slo: SLO, catalog: Catalog) -> list[str]:
+    """Where the SLI's data comes from, when it is an exporter's or another service's metric."""
+    declared = _declared_sources(slo, catalog)
+    if not declared:
+        return []
+    lines = [f"- `{m.name}` ({m.type.replace('_', ' ')}): {plain(m.source)}; declared in "
+             f"`{catalog.relative(m.defined_in)}`." for m in declared]
+    return ["## Where the data comes from\n\nNot KFM's instrumentation helpers: if it is missing or wrong, start "
+            "there.\n\n" + "\n".join(lines) + "\n"]
+
+
 def _dashboards(slo: SLO, panels: list[tuple[str, int]]) -> str:
     uid = c.slo_dashboard_uid(slo.name)
     grafana = c.GRAFANA_BASE_URL
@@ -138,7 +155,7 @@ def burn_runbook(slo: SLO, tier: str, catalog: Catalog) -> str:
               for p in pairs]
     return "\n".join([
         f"# {alert}\n\n" + _intro(catalog.relative(slo.defined_in)) + _slo_facts(slo, catalog, tier),
-        meaning, _slo_queries(slo, pairs), _dashboards(slo, panels),
+        meaning, *_origin_section(slo, catalog), _slo_queries(slo, pairs), _dashboards(slo, panels),
         _first_steps(slo.runbook, GENERIC_BURN_STEPS), _owner_section(slo.owner, catalog)])
 
 
@@ -152,7 +169,7 @@ def no_data_runbook(slo: SLO, catalog: Catalog) -> str:
         f"absent({s.render()})" for s in slo.sli.source_selectors()) + "\nup == 0\n```\n"  # type: ignore[attr-defined]
     return "\n".join([
         f"# {alert}\n\n" + _intro(catalog.relative(slo.defined_in)) + _slo_facts(slo, catalog, slo.no_data_severity),
-        meaning, queries, _dashboards(slo, []),
+        meaning, *_origin_section(slo, catalog), queries, _dashboards(slo, []),
         _first_steps(slo.runbook, GENERIC_NO_DATA_STEPS),
         _owner_section(slo.owner, catalog)])
 
@@ -183,6 +200,9 @@ def render_runbooks(catalog: Catalog) -> dict[str, tuple[str, str, list]]:
     files: dict[str, tuple[str, str, list]] = {}
     for slo in catalog.slos:
         inputs = _inputs(catalog, slo.owner, slo.canonical())
+        declared = _declared_sources(slo, catalog)
+        if declared:   # only then: runbooks of KFM's own metrics keep their hash
+            inputs.append([m.canonical() for m in declared])
         source = catalog.relative(slo.defined_in)
         for tier in ("page", "ticket"):
             if slo.pairs(tier):

@@ -9,7 +9,8 @@ not all pass is blocked, as the platform's promotion is fail-closed). Error
 rates sit at about a hundredth of every SLO's budget, so that even on the few
 hundred events of a short test no burn alert is pending. The span metrics the
 collector's span_metrics connector would derive are simulated in the same
-registry. Used by the live dashboard check.
+registry, and so are the declared exporter metrics' series an SLO reads. Used by the live
+dashboard check.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import random
 import threading
 
 from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client.core import Metric
 
 from generator import conventions as c
 from generator.instrument import KfmInstruments
@@ -25,9 +27,38 @@ ROUTES = ("/v1/datasets/{id}", "/v1/query")
 GATES = ("schema", "license")
 
 
+class ExporterSeries:
+    """Series of metrics the definitions declare (Metric(...)): what an exporter would serve, untyped and
+    named exactly as declared (an exporter's counter often has no _total), good ones rising 20 a tick
+    and bad ones one in a hundred thousand of that."""
+
+    def __init__(self, series: list[tuple[str, dict[str, str], bool]]):
+        self.values = {(name, tuple(sorted(labels.items()))): 0.0 for name, labels, _ in series}
+        self.bad = {(name, tuple(sorted(labels.items()))) for name, labels, bad in series if bad}
+        self.lock = threading.Lock()
+
+    def tick(self, rnd: random.Random) -> None:
+        with self.lock:
+            for key in self.values:
+                self.values[key] += (1 if rnd.random() < 0.0002 else 0) if key in self.bad else 20
+
+    def collect(self):
+        with self.lock:
+            by_name: dict[str, list] = {}
+            for (name, labels), value in sorted(self.values.items()):
+                by_name.setdefault(name, []).append((dict(labels), value))
+        for name, samples in by_name.items():
+            family = Metric(name, "A declared exporter metric (synthetic).", "unknown")
+            for labels, value in samples:
+                family.add_sample(name, labels, value)
+            yield family
+
+
 class SyntheticWorkload:
-    def __init__(self, datasets: list[str], seed: int = 7):
+    def __init__(self, datasets: list[str], seed: int = 7,
+                 exporter_series: list[tuple[str, dict[str, str], bool]] = ()):
         self.random = random.Random(seed)
+        self.exporter = ExporterSeries(list(exporter_series))
         self.datasets = datasets
         self.kfm = KfmInstruments()
         self.registry = self.kfm.registry
@@ -41,6 +72,7 @@ class SyntheticWorkload:
                                   registry=self.registry)
         self.span_duration = Histogram(c.SPAN_DURATION, "Span duration", span_labels, buckets=c.LATENCY_BUCKETS,
                                        registry=self.registry)
+        self.registry.register(self.exporter)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -58,6 +90,7 @@ class SyntheticWorkload:
 
     def tick(self) -> None:
         rnd, kfm = self.random, self.kfm
+        self.exporter.tick(rnd)
         for dataset in self.datasets:
             status = "failure" if rnd.random() < 0.0005 else "success"
             kfm.record_pipeline_run(dataset, "publish", status, rnd.uniform(5, 600))

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from generator import conventions as c
+from generator.testseries import event_shape
 from live_prometheus import LivePrometheus, free_port
 from prometheus_tools import pinned_prometheus3
 from synthetic_workload import SyntheticWorkload
@@ -21,7 +22,7 @@ RATE_INTERVAL = "15s"  # what Grafana's $__rate_interval is with a 1s scrape int
 @pytest.fixture(scope="module")
 def live(catalog, rendered_dir, tmp_path_factory):
     datasets = sorted({d.dataset for s in catalog.slos if s.sli.kind == "freshness" for d in s.sli.datasets})
-    workload = SyntheticWorkload(datasets)
+    workload = SyntheticWorkload(datasets, exporter_series=declared_series(catalog))
     port = free_port()
     workload.start(port)
     rules = sorted((rendered_dir / "prometheus" / "rules").glob("*.yaml"))
@@ -33,6 +34,20 @@ def live(catalog, rendered_dir, tmp_path_factory):
     finally:
         server.stop()
         workload.stop()
+
+
+def declared_series(catalog) -> list[tuple[str, dict[str, str], bool]]:
+    """(metric, labels, is bad) of the series the SLOs over declared metrics read: the labels the
+    generated tests use (testseries.event_shape), so every panel of those SLOs has data."""
+    declared = {name for m in catalog.metrics for name in m.series_names()}
+    found = []
+    for slo in catalog.slos:
+        if not slo.sli.uses_events or not {s.metric for s in slo.sli.source_selectors()} & declared:
+            continue
+        shape = event_shape(slo)
+        assert shape.part_metric == shape.total_metric and shape.part_is_bad, "a new shape: extend this"
+        found += [(shape.part_metric, shape.part_labels, True), (shape.total_metric, shape.other_labels, False)]
+    return found
 
 
 def _wait_for_budget_series(server: LivePrometheus, slos: set[str], timeout: float = 90) -> None:
