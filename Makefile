@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test check gates diff fuzz bench bench-sloth bench-eval venv promtool prometheus3 collector kubeconform schemas clean
+.PHONY: render test test-fast check gates diff fuzz bench bench-sloth bench-eval venv promtool prometheus3 collector kubeconform schemas clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
@@ -14,6 +14,11 @@ TEST_WORKERS ?= auto
 test: $(VENV)/.installed promtool prometheus3 collector kubeconform
 	$(PY) -m generator gates
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+## test-fast: the tests that need no real tool beyond Python (no servers, no Go, no collector, no promtool fixture)
+FAST_TESTS = not (live or promtool or collector or kubernetes or alertmanager or fuzz)
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "$(FAST_TESTS)"
 
 ## fuzz: 10,000 random definitions (Hypothesis): each renders into output the real tools accept, or is refused cleanly
 FUZZ_EXAMPLES ?= 10000

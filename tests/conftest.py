@@ -27,9 +27,17 @@ SLOWEST_FIRST = ("test_fuzz.py", "test_live_scenarios.py", "test_hostile_input.p
                  "test_gates.py", "test_review.py", "test_live_dashboards.py", "test_backfill.py")
 
 
+# A test that asks for one of these fixtures (directly or through another) needs that tool.
+TOOL_FIXTURES = {"promtool": "promtool", "promtool3": "promtool", "promtools": "promtool",
+                 "collector": "collector", "amtool": "alertmanager"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    for item in items:
+        for marker in sorted({TOOL_FIXTURES[f] for f in getattr(item, "fixturenames", ()) if f in TOOL_FIXTURES}):
+            item.add_marker(marker)
 
 
 def find_promtool() -> str:

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import yaml
 
 from generator import conventions as c
@@ -52,6 +53,8 @@ from generator.durations import parse_duration
 from backfill_history import DAY, generate, write_openmetrics
 from live_prometheus import find_prometheus
 from tsdb_backfill import PrometheusOnData, backfill_rules, import_openmetrics, move_blocks, recording_passes
+
+pytestmark = pytest.mark.live
 
 SLO = "evidence-resolver-availability"
 STEP = 60             # seconds between samples

@@ -79,6 +79,8 @@ from prometheus_tools import build_prometheus3, find_promtool2  # noqa: E402
 from promtool_runner import needs_prometheus_3  # noqa: E402
 from fuzz_strategies import BASELINE_FILES, PROFILES, Project, projects, reduce_project  # noqa: E402
 
+pytestmark = pytest.mark.fuzz
+
 if Path(generator.__file__).resolve().parent != GENERATOR_ROOT / "generator":
     raise RuntimeError(f"KFM_FUZZ_GENERATOR={GENERATOR_ROOT} but generator was already imported from "
                        f"{generator.__file__} (conftest.py imports it first): use it with --survey only")

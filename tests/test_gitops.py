@@ -13,6 +13,8 @@ from generator import conventions as c
 from generator import jsonpatch
 from promtool_runner import run as run_promtool
 
+pytestmark = pytest.mark.kubernetes
+
 KUBECTL_HELP = "kubectl is not installed: `make test` needs it for `kubectl kustomize` (apt-get install kubectl)"
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from kubeconform_runner import SCHEMAS, find_kubeconform, report, validate
 
+pytestmark = pytest.mark.kubernetes
+
 # Where the generator writes Kubernetes objects, relative to out/. Point these elsewhere when the
 # layout moves: every pattern must match at least one file.
 RENDERED_OBJECTS = [

@@ -19,6 +19,8 @@ from generator.sli import Latency
 from live_prometheus import LivePrometheus, free_port
 from prometheus_tools import find_prometheus2
 
+pytestmark = pytest.mark.live
+
 # Boundaries users give: whole seconds (the 2.x/3.x trap), fractions, and the exponent forms.
 THRESHOLDS = (0.005, 0.3, 1.0, 10.0, 300.0, 100000.0, 1e6, 1234567.0, 1e-05)
 

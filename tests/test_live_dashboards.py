@@ -16,6 +16,8 @@ from live_prometheus import LivePrometheus, free_port
 from prometheus_tools import pinned_prometheus3
 from synthetic_workload import SyntheticWorkload
 
+pytestmark = pytest.mark.live
+
 RATE_INTERVAL = "15s"  # what Grafana's $__rate_interval is with a 1s scrape interval
 
 

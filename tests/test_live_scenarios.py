@@ -50,6 +50,8 @@ from generator.slo import SLO
 from generator.tables import CADENCES
 from live_prometheus import LivePrometheus, free_port
 
+pytestmark = pytest.mark.live
+
 ROOT = Path(__file__).resolve().parent.parent
 TIME_SCALE = 120          # the test's clock runs 120x faster than production's: 30d -> 6h
 EVIDENCE = "evidence-resolver-availability"

@@ -204,6 +204,7 @@ def _has_data(result: list[dict]) -> bool:
     return any(float(v[1]) == float(v[1]) for r in result for v in (r.get("values") or [r.get("value")]) if v)
 
 
+@pytest.mark.live
 def test_live_the_sdks_native_histogram_fills_the_slo_on_prometheus_3(project, tmp_path):
     server = LivePrometheus(tmp_path, [project / "out" / c.rules_file(SLO_NAME)], [],
                             flags=("--web.enable-otlp-receiver",))
