@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import conventions as c
 from .telemetry import Environment
+from .windows import PAGE, TICKET
 
 PAGE_RECEIVER = "kfm-page"
 TICKET_RECEIVER = "kfm-ticket"
@@ -25,8 +26,8 @@ def config(env: Environment, group_labels: list[str]) -> dict:
             "group_interval": "5m",
             "repeat_interval": "4h",
             "routes": [
-                {"receiver": page_to, "matchers": [f'{c.SEVERITY_LABEL}="page"']},
-                {"receiver": TICKET_RECEIVER, "matchers": [f'{c.SEVERITY_LABEL}="ticket"']},
+                {"receiver": page_to, "matchers": [f'{c.SEVERITY_LABEL}="{PAGE}"']},
+                {"receiver": TICKET_RECEIVER, "matchers": [f'{c.SEVERITY_LABEL}="{TICKET}"']},
             ],
         },
         # By tier, not severity: where page alerts are downgraded to tickets

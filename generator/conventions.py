@@ -149,27 +149,28 @@ RESERVED_LABELS = frozenset({
 # --- recorded series --------------------------------------------------------
 
 BASE_WINDOW_SECONDS = 300  # short recordings that every longer window is staged on
-BAD_EVENTS_RATE = "kfm_slo:bad_events:rate5m"
-TOTAL_EVENTS_RATE = "kfm_slo:total_events:rate5m"
-DATASET_STALE = "kfm_slo:dataset_stale:bool"
-FRESHNESS_MAX_AGE = "kfm_slo:freshness_max_age:seconds"
-PERIOD_ERROR_RATIO = "kfm_slo:error_ratio:period"
-OBJECTIVE = "kfm_slo:objective:ratio"
-ERROR_BUDGET = "kfm_slo:error_budget:ratio"
-BUDGET_REMAINING = "kfm_slo:error_budget_remaining:period"
-PERIOD_BURN_RATE = "kfm_slo:burn_rate:period"
-BUDGET_TIME_LEFT = "kfm_slo:error_budget_time_left:seconds"
+RECORDED_PREFIX = "kfm_slo:"   # every series the generator records starts with it
+BAD_EVENTS_RATE = RECORDED_PREFIX + "bad_events:rate5m"
+TOTAL_EVENTS_RATE = RECORDED_PREFIX + "total_events:rate5m"
+DATASET_STALE = RECORDED_PREFIX + "dataset_stale:bool"
+FRESHNESS_MAX_AGE = RECORDED_PREFIX + "freshness_max_age:seconds"
+PERIOD_ERROR_RATIO = RECORDED_PREFIX + "error_ratio:period"
+OBJECTIVE = RECORDED_PREFIX + "objective:ratio"
+ERROR_BUDGET = RECORDED_PREFIX + "error_budget:ratio"
+BUDGET_REMAINING = RECORDED_PREFIX + "error_budget_remaining:period"
+PERIOD_BURN_RATE = RECORDED_PREFIX + "burn_rate:period"
+BUDGET_TIME_LEFT = RECORDED_PREFIX + "error_budget_time_left:seconds"
 # The burn a window pair's alert compares with its factor: the lower of its
 # two windows' burn rates (both must exceed the factor).
-PAIR_BURN_RATE = "kfm_slo:burn_rate:pair"
+PAIR_BURN_RATE = RECORDED_PREFIX + "burn_rate:pair"
 
 
 def error_ratio(window_seconds: int) -> str:
-    return f"kfm_slo:error_ratio:{format_duration(window_seconds)}"
+    return f"{RECORDED_PREFIX}error_ratio:{format_duration(window_seconds)}"
 
 
 def burn_rate(window_seconds: int) -> str:
-    return f"kfm_slo:burn_rate:{format_duration(window_seconds)}"
+    return f"{RECORDED_PREFIX}burn_rate:{format_duration(window_seconds)}"
 
 
 # --- rule groups, alerts, files, dashboards ---------------------------------
@@ -307,6 +308,11 @@ def runbook_url(alert: str) -> str:
 
 def alertmanager_file(env: str) -> str:
     return f"alertmanager/{env}.yaml"
+
+
+def slo_matcher(slo_name: str) -> str:
+    """The {slo="<name>"} matcher every recorded series of an SLO is selected by (SLO names need no escaping)."""
+    return f'{{{SLO_LABEL}="{slo_name}"}}'
 
 
 # The line a generated test file carries when only promtool 3.x can run it (native histograms).

@@ -17,12 +17,13 @@ from .grafana import Query, dashboard, link_to, stat, table, timeseries
 from .invariants import Invariant
 from .numbers import text
 from .slo import SLO
+from .windows import PAGE, TICKET
 
 RATE = "$__rate_interval"
 
 
 def _sel(slo: SLO) -> str:
-    return f'{{{c.SLO_LABEL}="{slo.name}"}}'
+    return c.slo_matcher(slo.name)
 
 
 def _legend(slo: SLO, prefix: str = "") -> str:
@@ -89,7 +90,7 @@ def overview(catalog: Catalog) -> dict:
 def slo_detail(slo: SLO) -> dict:
     sel = _sel(slo)
     pairs = slo.all_pairs()
-    first_tier = "page" if slo.alerting.page.enabled else "ticket"
+    first_tier = PAGE if slo.alerting.page.enabled else TICKET
     runbook_url = c.runbook_url(c.burn_alert(slo.name, first_tier))
     runbook = {"type": "link", "title": "Runbook", "url": runbook_url, "tooltip": "Runbook of this SLO's alerts",
                "targetBlank": True, "icon": "doc", "asDropdown": False, "includeVars": False, "keepTime": False,

@@ -19,8 +19,9 @@ import yaml
 from . import conventions as c
 from .grafana import all_panels
 from .catalog import Catalog
+from .windows import TIERS
 
-SEVERITIES = ("page", "ticket")
+SEVERITIES = TIERS
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
 DASHBOARD_URL = re.compile(r"^/d/(?P<uid>[A-Za-z0-9_-]{1,40})(\?viewPanel=(?P<panel>\d+))?$")
 WAIVER_WARNING_DAYS = 30

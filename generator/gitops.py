@@ -19,12 +19,12 @@ import posixpath
 from . import conventions as c
 from . import jsonpatch
 from .telemetry import Environment
+from .windows import PAGE, TICKET
 
 KUSTOMIZATION = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
 RULE_TARGET = {"group": "monitoring.coreos.com", "version": "v1", "kind": "PrometheusRule"}
 COLLECTOR_TARGET = {"group": "opentelemetry.io", "version": "v1beta1", "kind": "OpenTelemetryCollector",
                     "name": c.COLLECTOR_OBJECT_NAME}
-PAGE, TICKET = "page", "ticket"
 
 
 def base_kustomization(paths: list[str]) -> dict:

@@ -17,7 +17,7 @@ from .fields import NAME
 from .problems import Collector, caller_file
 from .promql import SelectorError, is_valid_label_name, parse_selector
 from .slo import check_labels, freeze_labels, runbook_problem
-from .windows import TIERS
+from .windows import PAGE, TIERS
 
 ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 NEW_SERIES_LOOKBACK = "1h"
@@ -36,7 +36,7 @@ class Invariant:
     runbook: str = ""   # hand-written first steps (Markdown), merged into the generated runbook
     by: tuple[str, ...] = ()
     window: str = "10m"
-    severity: str = "page"
+    severity: str = PAGE
     labels: tuple | dict = ()
     dashboard_uid: str = c.OVERVIEW_DASHBOARD_UID
     defined_in: str = field(default="", compare=False)

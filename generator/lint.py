@@ -152,7 +152,7 @@ def _lint_panel(panel: dict, add, metrics: set[str]) -> None:
             if metric not in metrics:
                 add("metric-known", title, f"{metric!r} is neither a contract metric nor a recorded series")
                 continue
-            raw = not metric.startswith("kfm_slo:") and metric != "ALERTS"
+            raw = not metric.startswith(c.RECORDED_PREFIX) and metric != "ALERTS"
             if raw and metric.endswith(COUNTER_SUFFIXES) and not set(enclosing) & set(RATE_FUNCTIONS):
                 add("counter-rate", title, f"counter {metric} must be wrapped in rate() or increase()")
             if raw and window and set(enclosing) & {"rate", "irate"} and "$__rate_interval" not in expr \

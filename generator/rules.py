@@ -35,7 +35,7 @@ class RuleCounts:
 
 
 def _slo_sel(slo: SLO) -> str:
-    return f'{{{c.SLO_LABEL}="{slo.name}"}}'
+    return c.slo_matcher(slo.name)
 
 
 def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:

@@ -13,7 +13,7 @@ from .durations import format_duration
 from .invariants import Invariant
 from .numbers import percent, text
 from .slo import SLO
-from .windows import budget_as_time
+from .windows import PAGE, TIERS, budget_as_time
 
 GENERIC_BURN_STEPS = (
     "- Open the SLO dashboard above: which window pair fired (the alert's `tier` label), and is the "
@@ -45,7 +45,7 @@ def _intro(source: str) -> str:
 
 def _severity_line(severity: str, catalog: Catalog) -> str:
     envs = catalog.telemetry.environments if catalog.telemetry else ()
-    if severity != "page" or not envs:
+    if severity != PAGE or not envs:
         return severity
     paging = [e.name for e in envs if e.pages]
     ticketing = [e.name for e in envs if not e.pages]
@@ -86,7 +86,7 @@ def _slo_facts(slo: SLO, catalog: Catalog, severity: str) -> str:
 
 
 def _slo_queries(slo: SLO, pairs) -> str:
-    sel = f'{{{c.SLO_LABEL}="{slo.name}"}}'
+    sel = c.slo_matcher(slo.name)
     lines = [f"{c.BUDGET_REMAINING}{sel}    # share of the period's budget left",
              f"{c.BUDGET_TIME_LEFT}{sel}    # seconds until it is spent at the current burn",
              f"{c.PERIOD_ERROR_RATIO}{sel}    # error ratio over the period, traffic-weighted"]
@@ -204,7 +204,7 @@ def render_runbooks(catalog: Catalog) -> dict[str, tuple[str, str, list]]:
         if declared:   # only then: runbooks of KFM's own metrics keep their hash
             inputs.append([m.canonical() for m in declared])
         source = catalog.relative(slo.defined_in)
-        for tier in ("page", "ticket"):
+        for tier in TIERS:
             if slo.pairs(tier):
                 files[c.runbook_file(c.burn_alert(slo.name, tier))] = (burn_runbook(slo, tier, catalog), source, inputs)
         files[c.runbook_file(c.no_data_alert(slo.name))] = (no_data_runbook(slo, catalog), source, inputs)

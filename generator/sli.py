@@ -31,7 +31,7 @@ def _by(labels: tuple[str, ...]) -> str:
 
 
 def _slo_matcher(slo: str) -> str:
-    return f'{{{c.SLO_LABEL}="{slo}"}}'
+    return c.slo_matcher(slo)
 
 
 def _parse(field_name: str, text: object, problems: list[tuple[str, str]]) -> Selector | None:

@@ -12,7 +12,7 @@ from .numbers import exact
 from .problems import Collector, caller_file
 from .promql import is_valid_label_name
 from .sli import SLI_KINDS
-from .windows import TIERS, WindowPair, base_window, default_pairs, period_seconds
+from .windows import PAGE, TICKET, TIERS, WindowPair, base_window, default_pairs, period_seconds
 
 NAME = fields.NAME
 MAX_NO_DATA_FOR = 86400          # a no-data alert that waits longer than a day is no alert
@@ -150,7 +150,7 @@ class Alerting:
     query_offset: str = ""
 
     def tier(self, name: str) -> Tier:
-        return self.page if name == "page" else self.ticket
+        return self.page if name == PAGE else self.ticket
 
 
 @dataclass(frozen=True)
@@ -374,13 +374,13 @@ class SLO:
         return parse_duration(self.alerting.query_offset) if self.alerting.query_offset else 0
 
     def all_pairs(self) -> tuple[WindowPair, ...]:
-        return self.pairs("page") + self.pairs("ticket")
+        return self.pairs(PAGE) + self.pairs(TICKET)
 
     @property
     def no_data_severity(self) -> str:
         if self.alerting.no_data_severity:
             return self.alerting.no_data_severity
-        return "page" if self.alerting.page.enabled else "ticket"
+        return PAGE if self.alerting.page.enabled else TICKET
 
     def canonical(self) -> dict:
         """Everything that shapes the output, for the definitions hash."""

@@ -37,7 +37,7 @@ from .simulate import TICK, TIE, RatioSeries, Semantics, event_history, firing_t
 from .testseries import (always_fresh, decimal_text, event_input_series, event_shape, freshness_series,
                          series_name, stale_history)
 from .slo import SLO
-from .windows import TIERS, WindowPair
+from .windows import PAGE, TICKET, TIERS, WindowPair
 
 # Where a scenario's steady ratio would sit exactly on some pair's threshold (3% errors against a 3x
 # ticket on a 1% budget), Prometheus' float64 may fire minutes from the prediction: try these.
@@ -329,7 +329,7 @@ class _Scenarios:
             return None
         # Healthy for the longest page window first, so every window is full
         # of traffic and a window read wrongly on one side of the ratio shows.
-        pages = [p.long for p in self.pairs if p.tier == "page"] or [3600]
+        pages = [p.long for p in self.pairs if p.tier == PAGE] or [3600]
         start = max(pages) // TICK
         horizon = start + self.longest + self.slowest_for + 10
         for times in NUDGES:  # twice the threshold, unless that sits on another pair's threshold
@@ -363,7 +363,7 @@ class _Scenarios:
         else:
             series, _ = self._events(ticks, lambda k: Fraction(1))
         tests = []
-        for tier in ("page", "ticket"):
+        for tier in TIERS:
             alerts = [burn_alert(self.slo, p) for p in self.pairs if p.tier == tier]
             if not alerts:
                 continue
@@ -376,13 +376,13 @@ class _Scenarios:
         return self._scenario("annotations", why, ticks, series, [], tests)
 
     def slow_burn(self) -> Scenario | None:
-        tickets = [p for p in self.pairs if p.tier == "ticket"]
+        tickets = [p for p in self.pairs if p.tier == TICKET]
         # Healthy for a quarter of the shortest ticket window, so the long
         # windows cross their threshold part-way rather than at once.
         start = (min(p.long for p in tickets) if tickets else 86400) // TICK // 4
         horizon = start + 3 * self.longest + self.slowest_for
         # Twice the budget, or half the lowest page factor if that is lower: a steady burn no page fires on.
-        page_factors = [Fraction(p.factor) for p in self.pairs if p.tier == "page"]
+        page_factors = [Fraction(p.factor) for p in self.pairs if p.tier == PAGE]
         factor = min([Fraction(2)] + [f / 2 for f in page_factors])
         if self.freshness:
             # One minute in `every` the victim reads older than its max age (a lagging replica), so
@@ -409,11 +409,11 @@ class _Scenarios:
                    f"({decimal_text(factor * times)}x the budget): tickets as predicted, never a page"]
         assert ratio is not None
         states = self._states(ratio)
-        fired = [s for p, runs in states.items() if p.tier == "ticket" for s in runs.values() if any(s)]
+        fired = [s for p, runs in states.items() if p.tier == TICKET for s in runs.values() if any(s)]
         end = (max(_first(s) for s in fired) if fired else start + self.longest) + TOLERANCE + 1
         checks = []
         for pair, runs in states.items():
-            if pair.tier == "page":
+            if pair.tier == PAGE:
                 if any(any(s[: end + 1]) for s in runs.values()):
                     if self.freshness:
                         # One stale minute already exceeds the page threshold over the page windows (a
@@ -422,7 +422,7 @@ class _Scenarios:
                     raise AssertionError(f"{self.slo.name}: slow burn predicted to page; the scenario is wrong")
                 continue
             checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "slow burn")
-        checks += [self._slo_quiet(k, severity="page") for k in sorted({start, (start + end) // 2, end})]
+        checks += [self._slo_quiet(k, severity=PAGE) for k in sorted({start, (start + end) // 2, end})]
         return self._scenario("slow burn", why, end, series, checks)
 
     def no_data(self) -> Scenario:
@@ -449,7 +449,7 @@ class _Scenarios:
     def _first_page_after_outage(self, start: int) -> int:
         """Ticks from the start of a total outage until the first page (or ticket) fires."""
         assert start == self.OUTAGE_START
-        pages = [p for p in self.pairs if p.tier == "page"] or list(self.pairs)
+        pages = [p for p in self.pairs if p.tier == PAGE] or list(self.pairs)
         _, states = self._outage
         fired = [max(_first(s) for s in states[p].values()) for p in pages if all(any(s) for s in states[p].values())]
         return (min(fired) - start) if fired else 30

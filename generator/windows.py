@@ -24,7 +24,8 @@ from .durations import format_duration, parse_duration
 DAY = 86400
 REFERENCE_PERIOD = 30 * DAY
 PERIODS = {"30d": 30 * DAY, "28d": 28 * DAY, "7d": 7 * DAY}
-TIERS = ("page", "ticket")
+PAGE, TICKET = "page", "ticket"   # the alert tiers: severity label values, tier label prefixes
+TIERS = (PAGE, TICKET)
 SHORTEST_PERIOD = PERIODS["7d"]  # shorter ones are compressed (tests)
 MIN_BASE_WINDOW_SECONDS = 5  # a compressed period's base must hold a few samples at a 1s scrape
 
@@ -80,10 +81,10 @@ class WindowPair:
 
 
 WORKBOOK_30D = (
-    WindowPair("page", 3600, 300, Decimal("14.4"), 120),
-    WindowPair("page", 6 * 3600, 1800, Decimal("6"), 900),
-    WindowPair("ticket", DAY, 2 * 3600, Decimal("3"), 3600),
-    WindowPair("ticket", 3 * DAY, 6 * 3600, Decimal("1"), 3 * 3600),
+    WindowPair(PAGE, 3600, 300, Decimal("14.4"), 120),
+    WindowPair(PAGE, 6 * 3600, 1800, Decimal("6"), 900),
+    WindowPair(TICKET, DAY, 2 * 3600, Decimal("3"), 3600),
+    WindowPair(TICKET, 3 * DAY, 6 * 3600, Decimal("1"), 3 * 3600),
 )
 
 
