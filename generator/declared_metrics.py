@@ -68,7 +68,7 @@ class Metric:
                        f"{self.name!r} must be a metric name (letters, digits and '_'; ':' is for recorded series)"[:200]):
             return
         p.check(self.name not in c.METRIC_LABELS and self.name not in c.NATIVE_HISTOGRAMS, "name",
-                f"{self.name} is a metric of KFM's own contract (generator/conventions.py): it needs no declaration")
+                f"{self.name} is a metric of KFM's own contract (kfm_instrument/contract.py): it needs no declaration")
         if not p.check(isinstance(self.type, str) and self.type in METRIC_TYPES, "type",
                        f"{self.type!r} must be one of {', '.join(METRIC_TYPES)}"[:200]):
             return

@@ -41,7 +41,7 @@ SEMCONV_KEYS = (
     "event.name", "log.record.uid", "thread.id", "thread.name",
 )
 
-# What KFM's instrumentation helpers put on spans (generator/instrument.py), correlation IDs included.
+# What KFM's instrumentation helpers put on spans (kfm_instrument), correlation IDs included.
 KFM_KEYS = (c.DATASET, c.STAGE, c.STATUS, c.GATE, c.RESULT, c.WORST_GATE_RESULT, c.OUTCOME, c.DECISION,
             c.ROUTE, c.POLICY_LABEL, *c.CORRELATION_IDS)
 

@@ -2,7 +2,7 @@
 
     python tests/kfm_workload.py --port 9464 --refresh river-gauges=30 --refresh census-tracts=5040
 
-Serves /metrics on 127.0.0.1:<port> (generator.instrument.KfmInstruments and
+Serves /metrics on 127.0.0.1:<port> (kfm_instrument.KfmInstruments and
 its registry) and ticks every TICK seconds: evidence resolutions, Focus Mode
 answers, policy decisions and governed-API requests at steady rates, with
 errors far below any budget; each --refresh dataset gets a successful
@@ -34,7 +34,7 @@ from prometheus_client import start_http_server
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generator import conventions as c  # noqa: E402
-from generator.instrument import KfmInstruments  # noqa: E402
+from kfm_instrument import KfmInstruments  # noqa: E402
 
 TICK = 0.25  # seconds
 RESOLUTIONS_PER_TICK = 10

@@ -1,5 +1,5 @@
 """A synthetic KFM workload: every metric of the contract, with plausible traffic,
-emitted through the instrumentation helpers (generator.instrument.KfmInstruments).
+emitted through the instrumentation helpers (kfm_instrument.KfmInstruments).
 
 Serves /metrics on 127.0.0.1 from a background thread, ticking every half
 second: evidence resolutions, Focus Mode answers, policy decisions,
@@ -21,7 +21,7 @@ from prometheus_client import Counter, Histogram, start_http_server
 from prometheus_client.core import Metric
 
 from generator import conventions as c
-from generator.instrument import KfmInstruments
+from kfm_instrument import KfmInstruments
 
 ROUTES = ("/v1/datasets/{id}", "/v1/query")
 GATES = ("schema", "license")

@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from generator import conventions as c
+from generator.catalog import load
 from generator.contract import check_contract, read_rendered
-from generator.instrument import contract_exposition
 from generator.promql_expr import PromQLError, parse_expr, selectors
+from kfm_instrument import contract_exposition
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES, DASHBOARDS, COLLECTORS = c.rules_file("*"), c.dashboard_file("*"), c.collector_config_file("*")
@@ -28,6 +29,14 @@ def exposition() -> str:
 @pytest.fixture(scope="module")
 def files(rendered_dir) -> dict[str, str]:
     return read_rendered(rendered_dir)
+
+
+DECLARED = load(ROOT).metrics
+
+
+def checked_contract(files: dict[str, str], exposition: str, **options) -> list[str]:
+    """The contract check as the gate runs it: with the definitions' Metric declarations (slo/tiles.py)."""
+    return check_contract(files, exposition, declared=DECLARED, **options)
 
 
 def matching(files: dict[str, str], pattern: str, needle: str) -> str:
@@ -44,19 +53,19 @@ def changed(files: dict[str, str], path: str, old: str, new: str) -> dict[str, s
 
 def test_the_rendered_output_holds_against_the_helpers(files, exposition):
     checked: dict[str, int] = {}
-    assert check_contract(files, exposition, checked=checked) == []
+    assert checked_contract(files, exposition, checked=checked) == []
     assert checked["queries"] >= len([p for p in files if fnmatch(p, RULES) or fnmatch(p, DASHBOARDS)])
     assert checked["selectors"] >= checked["queries"]
 
 
 def test_nothing_to_check_fails_closed(exposition):
-    assert check_contract({}, exposition) == [f"out/: no query in {RULES} or {DASHBOARDS}: "
+    assert checked_contract({}, exposition) == [f"out/: no query in {RULES} or {DASHBOARDS}: "
                                               "the metric contract cannot be checked"]
 
 
 def test_the_check_reads_every_kind_of_file(files, exposition):
     """Without the helpers' metrics, every rule file and contract dashboard, and the span-metric panels, fail."""
-    problems = check_contract(files, "")
+    problems = checked_contract(files, "")
     failing = {line.split(": ", 1)[0] for line in problems}
     rule_files = {f"out/{p}" for p in files if fnmatch(p, RULES) and any(m in files[p] for m in c.METRIC_LABELS)}
     assert rule_files and rule_files <= failing
@@ -67,7 +76,7 @@ def test_the_check_reads_every_kind_of_file(files, exposition):
 def test_a_typo_in_a_rule_selector_names_the_selector_and_the_file(files, exposition):
     path = matching(files, RULES, c.EVIDENCE_RESOLUTIONS)
     typo = c.EVIDENCE_RESOLUTIONS.replace("resolutions", "resolution")
-    problems = check_contract(changed(files, path, c.EVIDENCE_RESOLUTIONS, typo), exposition)
+    problems = checked_contract(changed(files, path, c.EVIDENCE_RESOLUTIONS, typo), exposition)
     assert problems
     assert all(line.startswith(f"out/{path}: {typo}") for line in problems), problems
     assert f"did you mean {c.EVIDENCE_RESOLUTIONS}?" in problems[0]
@@ -76,7 +85,7 @@ def test_a_typo_in_a_rule_selector_names_the_selector_and_the_file(files, exposi
 def test_a_wrong_label_in_a_dashboard_by_clause_fails(files, exposition):
     clause = f"sum by ({c.OUTCOME})"
     path = matching(files, DASHBOARDS, clause)
-    problems = check_contract(changed(files, path, clause, "sum by (outcomes)"), exposition)
+    problems = checked_contract(changed(files, path, clause, "sum by (outcomes)"), exposition)
     assert problems and all(line.startswith(f"out/{path}: ") for line in problems)
     assert all("label outcomes is not on these series" in line and "panel '" in line for line in problems)
 
@@ -84,7 +93,7 @@ def test_a_wrong_label_in_a_dashboard_by_clause_fails(files, exposition):
 def test_a_wrong_label_in_a_matcher_fails(files, exposition):
     matcher = f'{c.HTTP_STATUS}=~"5.."'
     path = matching(files, DASHBOARDS, matcher.replace('"', '\\"'))
-    problems = check_contract(changed(files, path, f"{c.HTTP_STATUS}=~", "http_status_code=~"), exposition)
+    problems = checked_contract(changed(files, path, f"{c.HTTP_STATUS}=~", "http_status_code=~"), exposition)
     selector = f"out/{path}: {c.HTTP_SERVER_DURATION}_count{{http_status_code"
     assert problems and all(line.startswith(selector) for line in problems)
     assert all(f"label http_status_code is not on {c.HTTP_SERVER_DURATION}_count" in line for line in problems)
@@ -93,7 +102,7 @@ def test_a_wrong_label_in_a_matcher_fails(files, exposition):
 def test_a_wrong_label_in_an_on_clause_fails(files, exposition):
     clause = f"on ({c.DATASET})"
     path = matching(files, RULES, clause)
-    problems = check_contract(changed(files, path, clause, "on (data_set)"), exposition)
+    problems = checked_contract(changed(files, path, clause, "on (data_set)"), exposition)
     assert problems and all("on (data_set): label data_set is not on these series" in line for line in problems)
     assert any(line.startswith(f"out/{path}: {c.DATASET_LAST_SUCCESS}") for line in problems)
 
@@ -108,24 +117,24 @@ def test_a_wrong_label_in_an_on_clause_fails(files, exposition):
 ])
 def test_type_mismatches_fail(files, exposition, old, new, message):
     path = matching(files, DASHBOARDS, old)
-    problems = check_contract(changed(files, path, old, new), exposition)
+    problems = checked_contract(changed(files, path, old, new), exposition)
     assert problems and all(message in line and line.startswith(f"out/{path}: ") for line in problems), problems
 
 
 def test_a_bounded_value_the_conventions_do_not_allow_never_matches(files, exposition):
     old = f'{c.WORST_GATE_RESULT}!="pass"'
     path = matching(files, RULES, old)
-    problems = check_contract(changed(files, path, old, f'{c.WORST_GATE_RESULT}!="passed"'), exposition)
+    problems = checked_contract(changed(files, path, old, f'{c.WORST_GATE_RESULT}!="passed"'), exposition)
     assert problems and all('worst_gate_result!="passed" excludes nothing' in line for line in problems)
 
 
 def test_a_recorded_series_must_be_recorded_by_a_rule(files, exposition):
     path = matching(files, DASHBOARDS, c.BUDGET_TIME_LEFT)
-    problems = check_contract(changed(files, path, c.BUDGET_TIME_LEFT, "kfm_slo:budget_time_left:seconds"),
+    problems = checked_contract(changed(files, path, c.BUDGET_TIME_LEFT, "kfm_slo:budget_time_left:seconds"),
                               exposition)
     assert problems and all("no rule of the rendered output records it" in line for line in problems)
     without_rules = {p: t for p, t in files.items() if not p.startswith("prometheus/rules/")}
-    assert any(c.BUDGET_TIME_LEFT in line for line in check_contract(without_rules, exposition))
+    assert any(c.BUDGET_TIME_LEFT in line for line in checked_contract(without_rules, exposition))
 
 
 def test_span_metrics_must_come_from_every_collector_config(files, exposition):
@@ -135,7 +144,7 @@ def test_span_metrics_must_come_from_every_collector_config(files, exposition):
     for pipeline in config["service"]["pipelines"].values():
         for side in ("receivers", "exporters"):
             pipeline[side] = [x for x in pipeline[side] if not x.startswith("span_metrics")]
-    problems = check_contract({**files, collector: yaml.safe_dump(config)}, exposition)
+    problems = checked_contract({**files, collector: yaml.safe_dump(config)}, exposition)
     assert problems
     assert all(f"but not of out/{collector} (no span_metrics connector)" in line for line in problems)
     assert {c.SPAN_CALLS, c.SPAN_DURATION + "_bucket"} <= {line.split(": ")[1] for line in problems}
@@ -147,7 +156,7 @@ def test_a_collector_processor_must_match_an_exposed_metric(files, exposition):
     config["processors"]["filter/drop"] = {"metrics": {"metric": [
         f'name == "{c.FOCUS_ANSWERS}"', 'name == "kfm_focus_answer_total"']}}
     config["service"]["pipelines"]["metrics"]["processors"].insert(1, "filter/drop")
-    problems = check_contract({**files, collector: yaml.safe_dump(config)}, exposition)
+    problems = checked_contract({**files, collector: yaml.safe_dump(config)}, exposition)
     assert problems == [f"out/{collector}: kfm_focus_answer_total: a metric name processor filter/drop matches on, "
                         "but no exposed metric has it"]
 
@@ -155,13 +164,13 @@ def test_a_collector_processor_must_match_an_exposed_metric(files, exposition):
 def test_a_metric_without_samples_in_the_exposition_cannot_be_checked(files):
     kept = [line for line in contract_exposition().splitlines()
             if not line.startswith(c.DATASET_LAST_SUCCESS)]  # TYPE and HELP stay, samples go
-    problems = check_contract(files, "\n".join(kept) + "\n")
+    problems = checked_contract(files, "\n".join(kept) + "\n")
     assert problems and all("has no sample of " + c.DATASET_LAST_SUCCESS in line for line in problems)
 
 
 def test_an_expression_that_does_not_parse_is_a_problem(files, exposition):
     path = matching(files, RULES, "sum(rate(")
-    problems = check_contract(changed(files, path, "sum(rate(", "sum(rate(("), exposition)
+    problems = checked_contract(changed(files, path, "sum(rate(", "sum(rate(("), exposition)
     assert problems and all("cannot be parsed" in line and line.startswith(f"out/{path}: ") for line in problems)
 
 
@@ -182,10 +191,10 @@ def test_malformed_expressions_are_refused(bad):
 
 
 def test_renaming_a_metric_in_the_conventions_without_the_helpers_fails(tmp_path, exposition):
-    """The issue's requirement: the conventions module renames a metric; deployed helpers still emit the old name."""
-    for name in ("generator", "slo", "alerts", "dashboards", "telemetry"):
+    """The issue's requirement: the contract renames a metric; deployed helpers still emit the old name."""
+    for name in ("generator", "kfm_instrument", "slo", "alerts", "dashboards", "telemetry"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    conventions = tmp_path / "generator" / "conventions.py"
+    conventions = tmp_path / "kfm_instrument" / "contract.py"
     old, new = c.FOCUS_ANSWERS, "kfm_focus_mode_answers_total"
     text = conventions.read_text(encoding="utf-8")
     assert text.count(f'"{old}"') == 1
@@ -199,7 +208,7 @@ def test_renaming_a_metric_in_the_conventions_without_the_helpers_fails(tmp_path
              and (p.startswith("prometheus/rules/") or p.startswith("grafana/dashboards/"))}
     assert using  # the rename reached the rules and dashboards
     assert not any(old in t for t in files.values())
-    problems = check_contract(files, exposition)
+    problems = checked_contract(files, exposition)
     assert problems
     failing = {line.split(": ", 1)[0] for line in problems if f": {new}" in line}
     assert failing == using

@@ -13,7 +13,7 @@ from generator import conventions as c
 from generator.catalog import load
 from generator.contract import check_contract
 from generator.declared_metrics import Metric
-from generator.instrument import contract_exposition
+from kfm_instrument import contract_exposition
 from generator.problems import DefinitionError
 from promtool_runner import run
 

@@ -9,7 +9,7 @@ from opentelemetry.trace import StatusCode
 from prometheus_client.parser import text_string_to_metric_families
 
 from generator import conventions as c
-from generator.instrument import KfmInstruments, contract_exposition
+from kfm_instrument import KfmInstruments, contract_exposition
 
 HELPER_METRICS = [name for name in c.METRIC_LABELS if name not in (c.SPAN_CALLS, c.SPAN_DURATION)]
 NOW = 1_700_000_000.0

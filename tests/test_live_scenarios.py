@@ -10,7 +10,7 @@ directory; nothing rendered is edited. The invariants are rendered unchanged:
 they fire on the first violation, whatever their window.
 
 A workload process (tests/kfm_workload.py, instrumented with
-generator.instrument.KfmInstruments) serves /metrics; Prometheus scrapes it
+kfm_instrument.KfmInstruments) serves /metrics; Prometheus scrapes it
 every second and evaluates every second. Scenarios, each with the time it is
 allowed, from the window math:
 

@@ -1,7 +1,7 @@
 """The contract's metrics as prometheus-client objects, and label checks.
 
 Names, types, label names, bounded values and buckets all come from
-conventions.METRIC_LABELS and HISTOGRAM_BUCKETS; this module only turns them
+contract.METRIC_LABELS and HISTOGRAM_BUCKETS; this module only turns them
 into Counter/Histogram/Gauge objects and refuses a value a bounded label does
 not allow (a new value would be a new series nobody alerts on).
 """
@@ -11,7 +11,7 @@ import math
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from . import conventions as c
+from . import contract as c
 
 # What the helpers expose: the contract minus the span metrics, which the
 # collector's span_metrics connector derives from spans.
