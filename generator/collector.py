@@ -225,15 +225,3 @@ def builder_manifest(configs: list[dict]) -> dict:
         manifest.setdefault(kind, []).append({"gomod": f"{module} v{c.OTEL_COLLECTOR_VERSION}"})
     manifest["providers"] = [{"gomod": f"{CORE}/confmap/provider/{p} v{c.OTEL_PROVIDER_VERSION}"} for p in PROVIDERS]
     return manifest
-
-
-def collector_object(cfg: dict) -> dict:
-    """The OpenTelemetryCollector object of the GitOps base; overlays patch its config."""
-    return {
-        "apiVersion": "opentelemetry.io/v1beta1",
-        "kind": "OpenTelemetryCollector",
-        "metadata": {"name": c.COLLECTOR_OBJECT_NAME,
-                     "labels": {"app.kubernetes.io/managed-by": "kfm-observability"}},
-        "spec": {"mode": "deployment", "image": c.OTEL_IMAGE, "config": cfg,
-                 "envFrom": [{"secretRef": {"name": "kfm-otelcol-endpoints"}}]},
-    }

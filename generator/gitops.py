@@ -1,4 +1,5 @@
-"""The kustomize base and the per-environment overlays of out/addons/observability/.
+"""The Kubernetes backend: the objects of the kustomize base (PrometheusRule, OpenTelemetryCollector)
+and the per-environment overlays of out/addons/observability/.
 
 The base holds every Kubernetes object once: PrometheusRules, dashboard
 ConfigMaps and the OpenTelemetryCollector (carrying the config of the base
@@ -85,3 +86,34 @@ def overlay(env: Environment, rule_objects: list[dict], base_config: dict,
         "patches": patches,
     }
     return files
+
+
+# --- the Kubernetes objects of the base ---------------------------------------------
+
+def prometheus_rule(name: str, service: str, groups: list[dict], digest: str) -> dict:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "app.kubernetes.io/name": "kfm-slo",
+                "app.kubernetes.io/component": service,
+                "app.kubernetes.io/managed-by": "kfm-observability",
+            },
+            "annotations": {"kfm.io/definitions-sha256": digest},
+        },
+        "spec": {"groups": groups},
+    }
+
+
+def collector_object(cfg: dict) -> dict:
+    """The OpenTelemetryCollector object of the GitOps base; overlays patch its config."""
+    return {
+        "apiVersion": "opentelemetry.io/v1beta1",
+        "kind": "OpenTelemetryCollector",
+        "metadata": {"name": c.COLLECTOR_OBJECT_NAME,
+                     "labels": {"app.kubernetes.io/managed-by": "kfm-observability"}},
+        "spec": {"mode": "deployment", "image": c.OTEL_IMAGE, "config": cfg,
+                 "envFrom": [{"secretRef": {"name": "kfm-otelcol-endpoints"}}]},
+    }
