@@ -23,6 +23,7 @@ import json
 from itertools import groupby
 
 from . import conventions as c
+from . import prose
 from . import yamlout
 from pathlib import Path
 
@@ -209,10 +210,5 @@ def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
         collector_files, configs = render_collector(catalog)
         files.update(collector_files)
         files.update(render_gitops(catalog, files, rule_objects, configs))
-    files["README.md"] = (
-        "# Generated output: do not edit\n\n"
-        f"Everything here is written by the {GENERATOR} (`make render`) from the definitions in\n"
-        "`slo/`, `alerts/`, `dashboards/` and `telemetry/`. `make check` fails when this folder differs\n"
-        "from a fresh render.\n"
-    )
+    files["README.md"] = prose.render(catalog.root, "out_readme.md.j2", generator=GENERATOR)
     return dict(sorted(files.items())), total

@@ -8,6 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import conventions as c
+from . import prose
+from .prose import plain
 from .catalog import Catalog
 from .durations import format_duration
 from .invariants import Invariant
@@ -29,20 +31,6 @@ GENERIC_NO_DATA_STEPS = (
 )
 
 
-_MARKDOWN_ACTIVE = str.maketrans({ch: "\\" + ch for ch in "\\`[]<>|"})
-
-
-def plain(text: str) -> str:
-    """User text shown as written inside Markdown: one line, no code span, link, HTML or table-cell
-    break (a team's channel, a description in a table). Emphasis is left alone: cosmetic at worst."""
-    return " ".join(text.split("\n")).translate(_MARKDOWN_ACTIVE)
-
-
-def _intro(source: str) -> str:
-    return (f"> Generated from `{source}` by the kfm-observability generator. First steps are hand-written "
-            f"in that definition's `runbook` field; change them there and run `make render`.\n\n")
-
-
 def _severity_line(severity: str, catalog: Catalog) -> str:
     envs = catalog.telemetry.environments if catalog.telemetry else ()
     if severity != PAGE or not envs:
@@ -55,37 +43,19 @@ def _severity_line(severity: str, catalog: Catalog) -> str:
     return f"page ({'; '.join(parts)})"
 
 
-def _owner_section(owner: str, catalog: Catalog) -> str:
-    team = catalog.team(owner)
-    if team is None:
-        return f"## Escalation\n\nOwner: `{owner}` (not a team defined in alerts/teams.py).\n"
-    channel = f" Incident channel: {plain(team.channel)}." if team.channel else ""
-    return (f"## Escalation\n\n1. {plain(team.on_call)} (team `{team.name}`).{channel}\n"
-            f"2. Not acknowledged, or the budget will run out before it is fixed: {plain(team.escalation)}.\n")
-
-
-def _first_steps(notes: str, generic: str) -> str:
-    written = notes.strip()
-    return "## First steps\n\n" + (written + "\n" if written else "") + generic
-
-
-def _table(rows: list[tuple[str, str]]) -> str:
-    return "| | |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in rows)
-
-
-def _slo_facts(slo: SLO, catalog: Catalog, severity: str) -> str:
+def _slo_facts(slo: SLO, catalog: Catalog, severity: str) -> list[tuple[str, str]]:
     budget = format_duration(budget_as_time(slo.error_budget, slo.period_seconds))
-    return _table([
+    return [
         ("severity", _severity_line(severity, catalog)),
         ("SLO", f"`{slo.name}`: {plain(slo.description)}"),
         ("objective", f"{percent(slo.objective)} over {slo.period}"),  # type: ignore[arg-type]
         ("error budget", f"{percent(slo.error_budget)}: {budget} of total outage per {slo.period}"),
         ("service", f"`{slo.service}`"),
         ("owner", f"`{slo.owner}`"),
-    ])
+    ]
 
 
-def _slo_queries(slo: SLO, pairs) -> str:
+def _slo_queries(slo: SLO, pairs) -> list[str]:
     sel = c.slo_matcher(slo.name)
     lines = [f"{c.BUDGET_REMAINING}{sel}    # share of the period's budget left",
              f"{c.BUDGET_TIME_LEFT}{sel}    # seconds until it is spent at the current burn",
@@ -99,13 +69,13 @@ def _slo_queries(slo: SLO, pairs) -> str:
         lines.append(f"histogram_count({rate})    # requests per second")
         lines.append(f"histogram_fraction({slo.sli.threshold_text()}, +Inf, {rate})    "  # type: ignore[union-attr]
                      "# share slower than the threshold")
-        return "## Queries to run\n\n```promql\n" + "\n".join(lines) + "\n```\n"
+        return lines
     for selector in slo.sli.source_selectors():  # type: ignore[attr-defined]
         function = "time() - " if slo.sli.kind == "freshness" else "rate("  # type: ignore[attr-defined]
         closing = "" if slo.sli.kind == "freshness" else "[5m])"  # type: ignore[attr-defined]
         aggregate = "max" if slo.sli.kind == "freshness" else "sum"  # type: ignore[attr-defined]
         lines.append(f"{aggregate}{by} ({function}{selector.render()}{closing})")
-    return "## Queries to run\n\n```promql\n" + "\n".join(lines) + "\n```\n"
+    return lines
 
 
 def _declared_sources(slo: SLO, catalog: Catalog) -> list:
@@ -114,85 +84,68 @@ def _declared_sources(slo: SLO, catalog: Catalog) -> list:
     return [m for m in catalog.metrics if names & set(m.series_names())]
 
 
-def _origin_section(slo: SLO, catalog: Catalog) -> list[str]:
+def _origins(slo: SLO, catalog: Catalog) -> list[dict[str, str]]:
     """Where the SLI's data comes from, when it is an exporter's or another service's metric."""
-    declared = _declared_sources(slo, catalog)
-    if not declared:
-        return []
-    lines = [f"- `{m.name}` ({m.type.replace('_', ' ')}): {plain(m.source)}; declared in "
-             f"`{catalog.relative(m.defined_in)}`." for m in declared]
-    return ["## Where the data comes from\n\nNot KFM's instrumentation helpers: if it is missing or wrong, start "
-            "there.\n\n" + "\n".join(lines) + "\n"]
+    return [{"name": m.name, "type": m.type.replace("_", " "), "source": m.source,
+             "file": catalog.relative(m.defined_in)} for m in _declared_sources(slo, catalog)]
 
 
-def _dashboards(slo: SLO, panels: list[tuple[str, int]]) -> str:
+def _dashboards(slo: SLO, panels: list[tuple[str, int]]) -> list[tuple[str, str, str]]:
     uid = c.slo_dashboard_uid(slo.name)
     grafana = c.GRAFANA_BASE_URL
-    lines = [f"- [{slo.name}]({grafana}/d/{uid}): the SLO, its budget and every window pair"]
-    lines += [f"- [burn rate of {tier}]({grafana}/d/{uid}?viewPanel={panel})" for tier, panel in panels]
-    lines.append(f"- [SLO overview]({grafana}/d/{c.OVERVIEW_DASHBOARD_UID})")
-    return "## Dashboards\n\n" + "\n".join(lines) + "\n"
+    links = [(slo.name, f"{grafana}/d/{uid}", ": the SLO, its budget and every window pair")]
+    links += [(f"burn rate of {tier}", f"{grafana}/d/{uid}?viewPanel={panel}", "") for tier, panel in panels]
+    links.append(("SLO overview", f"{grafana}/d/{c.OVERVIEW_DASHBOARD_UID}", ""))
+    return links
+
+
+def _common(slo: SLO, catalog: Catalog, severity: str) -> dict:
+    return {"slo": slo, "source": catalog.relative(slo.defined_in), "facts": _slo_facts(slo, catalog, severity),
+            "declared": _origins(slo, catalog), "written": slo.runbook.strip(), "team": catalog.team(slo.owner)}
 
 
 def burn_runbook(slo: SLO, tier: str, catalog: Catalog) -> str:
-    alert = c.burn_alert(slo.name, tier)
     pairs = slo.pairs(tier)
     rows = []
     for pair in pairs:
-        lasts = format_duration(int(slo.period_seconds / pair.factor) // 60 * 60)
-        rows.append(f"| `{tier}-{pair.long_text}-{pair.short_text}` | {text(pair.factor)}x | {pair.long_text} | "
-                    f"{pair.short_text} | {format_duration(pair.for_)} | "
-                    f"{percent(Decimal(pair.budget_share(slo.period_seconds).numerator) / pair.budget_share(slo.period_seconds).denominator)} | {lasts} |")
-    meaning = (
-        f"## What it means\n\nThe `{slo.name}` SLO is spending its error budget faster than it can afford: the "
-        f"error ratio is above the burn factor times the {percent(slo.error_budget)} budget over both windows of "
-        f"one pair (the long one says it is significant, the short one that it is still happening). The "
-        f"alert's `tier` label names the pair:\n\n"
-        "| tier label | burn | long window | short window | for | budget spent when it fires | "
-        "a whole budget lasts |\n|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+        share = pair.budget_share(slo.period_seconds)
+        rows.append({"tier": f"{tier}-{pair.long_text}-{pair.short_text}", "factor": text(pair.factor),
+                     "long": pair.long_text, "short": pair.short_text, "for_": format_duration(pair.for_),
+                     "spent": percent(Decimal(share.numerator) / share.denominator),
+                     "lasts": format_duration(int(slo.period_seconds / pair.factor) // 60 * 60)})
     all_pairs = slo.all_pairs()
     panels = [(f"{p.tier}-{p.long_text}-{p.short_text}", c.SLO_BURN_PANEL_FIRST_ID + all_pairs.index(p))
               for p in pairs]
-    return "\n".join([
-        f"# {alert}\n\n" + _intro(catalog.relative(slo.defined_in)) + _slo_facts(slo, catalog, tier),
-        meaning, *_origin_section(slo, catalog), _slo_queries(slo, pairs), _dashboards(slo, panels),
-        _first_steps(slo.runbook, GENERIC_BURN_STEPS), _owner_section(slo.owner, catalog)])
+    return prose.render(catalog.root, "runbooks/burn.md.j2", alert=c.burn_alert(slo.name, tier),
+                            budget=percent(slo.error_budget), pairs=rows, queries=_slo_queries(slo, pairs),
+                            dashboards=_dashboards(slo, panels), generic=GENERIC_BURN_STEPS,
+                            **_common(slo, catalog, tier))
 
 
 def no_data_runbook(slo: SLO, catalog: Catalog) -> str:
-    alert = c.no_data_alert(slo.name)
-    sources = ", ".join(f"`{s.render()}`" for s in slo.sli.source_selectors())  # type: ignore[attr-defined]
-    meaning = (f"## What it means\n\nA source series of the `{slo.name}` SLI ({sources}) is absent for "
-               f"{slo.alerting.no_data_for}. The SLO reads as neither healthy nor burning, so its burn-rate "
-               f"alerts cannot fire: the service is unobserved, not necessarily down.\n")
-    queries = "## Queries to run\n\n```promql\n" + "\n".join(
-        f"absent({s.render()})" for s in slo.sli.source_selectors()) + "\nup == 0\n```\n"  # type: ignore[attr-defined]
-    return "\n".join([
-        f"# {alert}\n\n" + _intro(catalog.relative(slo.defined_in)) + _slo_facts(slo, catalog, slo.no_data_severity),
-        meaning, *_origin_section(slo, catalog), queries, _dashboards(slo, []),
-        _first_steps(slo.runbook, GENERIC_NO_DATA_STEPS),
-        _owner_section(slo.owner, catalog)])
+    selectors = slo.sli.source_selectors()  # type: ignore[attr-defined]
+    return prose.render(catalog.root, "runbooks/no_data.md.j2", alert=c.no_data_alert(slo.name),
+                            sources=", ".join(f"`{s.render()}`" for s in selectors),
+                            queries=[f"absent({s.render()})" for s in selectors] + ["up == 0"],
+                            dashboards=_dashboards(slo, []), generic=GENERIC_NO_DATA_STEPS,
+                            **_common(slo, catalog, slo.no_data_severity))
 
 
 def invariant_runbook(inv: Invariant, catalog: Catalog) -> str:
-    facts = _table([("severity", _severity_line(inv.severity, catalog)), ("owner", f"`{inv.owner}`")])
-    meaning = (f"## What it means\n\n{plain(inv.summary)}\n\n{plain(inv.description)}\n\nThis invariant must stay at zero: "
-               f"any increase of the counter in {inv.window} fires it, including a violation counted by a "
-               f"series that did not exist before.\n")
-    queries = f"## Queries to run\n\n```promql\n{inv.expr()}\n```\n"
     grafana = c.GRAFANA_BASE_URL
-    dashboards = (f"## Dashboards\n\n- [{inv.dashboard_uid}]({grafana}/d/{inv.dashboard_uid})\n"
-                  f"- [SLO overview]({grafana}/d/{c.OVERVIEW_DASHBOARD_UID})\n")
-    return "\n".join([
-        f"# {inv.name}\n\n" + _intro(catalog.relative(inv.defined_in)) + facts, meaning, queries, dashboards,
-        _first_steps(inv.runbook, ""), _owner_section(inv.owner, catalog)])
+    return prose.render(
+        catalog.root, "runbooks/invariant.md.j2", invariant=inv, source=catalog.relative(inv.defined_in),
+        facts=[("severity", _severity_line(inv.severity, catalog)), ("owner", f"`{inv.owner}`")],
+        queries=[inv.expr()], written=inv.runbook.strip(), team=catalog.team(inv.owner),
+        dashboards=[(inv.dashboard_uid, f"{grafana}/d/{inv.dashboard_uid}", ""),
+                    ("SLO overview", f"{grafana}/d/{c.OVERVIEW_DASHBOARD_UID}", "")])
 
 
 def _inputs(catalog: Catalog, owner: str, definition: dict) -> list:
     """What a runbook is rendered from, for its definitions hash."""
     team = catalog.team(owner)
     envs = [[e.name, e.pages] for e in catalog.telemetry.environments] if catalog.telemetry else []
-    return [definition, team.canonical() if team else None, envs]
+    return [definition, team.canonical() if team else None, envs, *prose.overrides_digest(catalog.root)]
 
 
 def render_runbooks(catalog: Catalog) -> dict[str, tuple[str, str, list]]:

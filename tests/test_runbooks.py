@@ -56,3 +56,43 @@ def test_page_runbooks_say_where_they_page(rendered):
     text = rendered[c.runbook_file("PolicyAllowWithoutPolicyLabel")]
     assert "| severity | page (pages in prod; a ticket in dev, stage) |" in text
     assert "definitions-sha256: " in text.splitlines()[0]
+
+
+def test_a_project_template_overrides_the_shipped_one_and_changes_only_what_it_renders(tmp_path):
+    """templates/runbooks/burn.md.j2 beside slo/ replaces the shipped burn-rate runbook template; its
+    hash enters the runbooks rendered from templates, and nothing else changes."""
+    from conftest import copy_project, run_cli
+    from generator.prose import PACKAGE_TEMPLATES
+
+    copy_project(tmp_path)
+    folder = tmp_path / "templates" / "runbooks"
+    folder.mkdir(parents=True)
+    shipped = (PACKAGE_TEMPLATES / "runbooks" / "burn.md.j2").read_text()
+    (folder / "burn.md.j2").write_text(shipped.replace("## What it means", "## What it means (KFM edition)"))
+    before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    result = run_cli("render", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    after = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    changed = sorted(p.relative_to(tmp_path / "out").as_posix() for p in before if after[p] != before[p])
+    assert changed and all(p.startswith("runbooks/") for p in changed), changed
+    burn = [p for p in changed if "ErrorBudgetBurn" in p]
+    assert burn and all("(KFM edition)" in (tmp_path / "out" / p).read_text() for p in burn)
+    # The other runbooks change only their header line (the overrides' hash), not their text.
+    for path in set(changed) - set(burn):
+        old, new = before[tmp_path / "out" / path].decode(), after[tmp_path / "out" / path].decode()
+        assert old.split("\n", 1)[1] == new.split("\n", 1)[1], path
+
+
+def test_a_template_naming_something_the_generator_does_not_give_fails_loudly(tmp_path):
+    from conftest import copy_project, run_cli
+
+    copy_project(tmp_path)
+    folder = tmp_path / "templates" / "runbooks"
+    folder.mkdir(parents=True)
+    (folder / "no_data.md.j2").write_text("# {{ alert }}\n{{ no_such_value }}\n")
+    before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    result = run_cli("render", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert ("templates/runbooks/no_data.md.j2: template 'runbooks/no_data.md.j2': template: 'no_such_value' is "
+            "undefined") in result.stderr, result.stderr
+    assert {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()} == before
