@@ -113,7 +113,6 @@ def test_the_3x_prediction_holds_minute_by_minute(project, slo, promtool3, tmp_p
 
 
 BAD_DEFINITIONS = {  # Latency(...) arguments: the field the error must name
-    "native=True, histogram=c.EVIDENCE_RESOLUTION_DURATION, threshold_seconds=0.5": "sli.histogram",
     "native=True, histogram=c.HTTP_SERVER_DURATION + '_count', threshold_seconds=0.5": "sli.histogram",
     "native=True, histogram=c.HTTP_SERVER_DURATION + '{le=\"0.5\"}', threshold_seconds=0.5": "sli.histogram",
     "native=True, histogram=c.HTTP_SERVER_DURATION, threshold_seconds=0": "sli.threshold_seconds",
@@ -142,6 +141,22 @@ def test_wrong_native_definitions_are_refused_naming_the_field(tmp_path):
         assert any(f": {field}: " in line for line in lines), (index, field, lines)
     assert "or give native=True: its native histogram takes any threshold" in result.stderr  # the classic SLO's hint
     assert {p: p.read_bytes() for p in (root / "out").rglob("*") if p.is_file()} == before
+
+
+def test_a_native_sli_over_a_classic_histogram_is_refused_saying_how_to_declare_one(tmp_path):
+    """Checked when the catalog loads (declarations are known there), so in a file of its own: a file
+    whose definitions fail to construct is not cross-checked until it does."""
+    root = copy_project(tmp_path)
+    declare_prometheus(root, "3.16")
+    (root / "slo" / "bad_native.py").write_text(
+        "from generator import SLO, Latency\nfrom generator import conventions as c\n\nSLOS = [SLO(name='bad', "
+        "service='governed-api', owner='governance', description='x.', objective=0.99, runbook='- x.\\n', "
+        "sli=Latency(histogram=c.EVIDENCE_RESOLUTION_DURATION, threshold_seconds=0.5, native=True))]\n")
+    result = run_cli("render", cwd=root)
+    assert result.returncode == 2, result.stderr
+    assert ("slo/bad_native.py: SLO 'bad': sli.histogram: 'kfm_evidence_resolution_duration_seconds' is not a "
+            "native histogram of KFM's contract or of a Metric declaration; declare it: METRICS = [Metric("
+            "'kfm_evidence_resolution_duration_seconds', 'native_histogram'") in result.stderr, result.stderr
 
 
 def test_a_native_histogram_is_refused_where_an_environment_runs_an_older_prometheus(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, run_cli
 from test_bad_definitions import slo_file
 
-PROJECT_DIRS = ("generator", "slo", "alerts", "dashboards", "telemetry", "out")
+PROJECT_DIRS = ("generator", "kfm_instrument", "slo", "alerts", "dashboards", "telemetry", "out")
 
 
 def git(repo: Path, *args: str) -> None:
@@ -95,7 +95,7 @@ def test_an_sli_change_and_a_dashboard_query_change_are_named(repo):
 
 def test_no_change_says_so(repo):
     summary = diff(repo)
-    for line in ("No SLO added, removed or changed (9 SLOs).", "No alert added, removed or changed",
+    for line in ("No SLO added, removed or changed (10 SLOs).", "No alert added, removed or changed",
                  "No recording rule added, removed or changed.", "No panel added, removed or changed",
                  "No collector pipeline or setting changed.", "No environment lets more or less through.", "0 files under out/ differ"):
         assert line in summary
