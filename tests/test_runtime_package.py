@@ -3,6 +3,7 @@ kfm_instrument (and what it declares: prometheus-client, opentelemetry-api) has 
 PyYAML, and the helpers emit the contract there."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -32,11 +33,13 @@ def test_the_runtime_installs_and_imports_without_the_compilers_dependencies(tmp
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
+    source = tmp_path / "kfm_instrument"   # a copy: pip builds in place and would leave build/ in the repository
+    shutil.copytree(ROOT / "kfm_instrument", source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
     install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                              str(ROOT / "kfm_instrument")], capture_output=True, text=True, timeout=600)
+                              str(source)], capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
     listed = subprocess.run([str(python), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True,
                             timeout=120).stdout.lower()
     assert "kfm-instrument==0.1.0" in listed and "pyyaml" not in listed and "grafanalib" not in listed, listed
-    run = subprocess.run([str(python), "-c", CHECK], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    run = subprocess.run([str(python), "-c", CHECK], capture_output=True, text=True, timeout=120, cwd=venv)
     assert run.returncode == 0 and run.stdout.startswith("ok "), run.stdout + run.stderr
