@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test test-fast check gates diff fuzz bench bench-sloth bench-eval venv promtool prometheus3 collector kubeconform schemas clean
+.PHONY: render test test-fast lint check gates diff fuzz bench bench-sloth bench-eval venv promtool prometheus3 collector kubeconform schemas clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
@@ -19,6 +19,10 @@ test: $(VENV)/.installed promtool prometheus3 collector kubeconform
 FAST_TESTS = not (live or promtool or collector or kubernetes or alertmanager or fuzz or install)
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "$(FAST_TESTS)"
+
+## lint: the type checker (mypy, configured in pyproject.toml) on the compiler and the runtime package
+lint: $(VENV)/.installed
+	$(PY) -m mypy
 
 ## fuzz: 10,000 random definitions (Hypothesis): each renders into output the real tools accept, or is refused cleanly
 FUZZ_EXAMPLES ?= 10000

@@ -203,7 +203,7 @@ def _import(path: Path):
     return module
 
 
-def _describe(error: Exception, path: Path) -> str:
+def _describe(error: BaseException, path: Path) -> str:
     line = None
     for frame in traceback.extract_tb(error.__traceback__):
         if os.path.abspath(frame.filename) == str(path):
@@ -235,7 +235,8 @@ def _test_series_problems(root: Path, slos: list[SLO]) -> list[Problem]:
 
 def _declared_metric_problems(root: Path, metrics: list[Metric]) -> list[Problem]:
     """Each sample name is declared once (a histogram's _count is a name too)."""
-    found, owner = [], {}
+    found: list[Problem] = []
+    owner: dict[str, Metric] = {}
     for metric in metrics:
         for name in metric.series_names():
             if name in owner:
@@ -317,9 +318,9 @@ def _duplicates(root: Path, slos: list[SLO], invariants: list[Invariant]) -> lis
     first_slo: dict[str, SLO] = {}
     for slo in slos:
         if slo.name in first_slo:
-            other = relative_to(root, first_slo[slo.name].defined_in)
+            other_file = relative_to(root, first_slo[slo.name].defined_in)
             problems.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", "name",
-                                    f"duplicate SLO name (also defined in {other})"))
+                                    f"duplicate SLO name (also defined in {other_file})"))
         else:
             first_slo[slo.name] = slo
     for slo in slos:

@@ -95,7 +95,7 @@ class _Check:
         self.series.update(s.native_histograms())
         self.series.update(s.declared_series(declared))
         self.series.update(s.from_exposition(exposition))
-        self.span_series = {path: s.span_metrics(path, self.documents.get(path))
+        self.span_series = {path: s.span_metrics(path, self.documents.get(path) or {})
                             for path in q.selected(files, q.COLLECTOR_FILES)}
         self.rules = [rule for path in q.selected(files, q.RULE_FILES)
                       for rule in q.rules(path, self.documents.get(path))]
@@ -144,6 +144,7 @@ class _Check:
         return info, found
 
     def report(self, subject: str, message: str) -> None:
+        assert self.query is not None, "report() is called while a query is analysed"
         self.sink.append(f"{self.root}/{self.query.path}: {subject}: {message} ({self.query.where})")
 
     # --- label sets of expressions -------------------------------------------

@@ -123,11 +123,11 @@ def span_metrics(path: str, config: dict) -> tuple[dict[str, Series], list[str]]
             if histogram.get("disable"):
                 continue
             unit = histogram.get("unit")
-            if suffixes and unit not in UNIT_SUFFIXES:
+            if suffixes and (not isinstance(unit, str) or unit not in UNIT_SUFFIXES):
                 notes.append(f"connector {connector}: histogram.unit is {unit!r}; set it to s or ms, as the "
                              "duration metric's name depends on it")
                 continue
-            family = f"{prefix}_duration" + (f"_{UNIT_SUFFIXES[unit]}" if suffixes else "")
+            family = f"{prefix}_duration" + (f"_{UNIT_SUFFIXES[str(unit)]}" if suffixes else "")
             for part in HISTOGRAM_PARTS:
                 part_labels = labels | {"le"} if part == "_bucket" else labels
                 found[family + part] = Series(family + part, family, "histogram", part_labels, origin)

@@ -15,7 +15,7 @@ from .catalog import Catalog
 from .durations import format_duration
 from .grafana import Query, dashboard, link_to, stat, table, timeseries
 from .invariants import Invariant
-from .numbers import text
+from .numbers import exact, text
 from .slo import SLO
 from .windows import PAGE, TICKET
 
@@ -101,7 +101,7 @@ def slo_detail(slo: SLO) -> dict:
              "percentunit", links=panel_runbook),
         stat("SLI over the period", "Good events (or fresh ticks) over all, traffic-weighted, over the period.",
              Query(f"min(1 - {c.PERIOD_ERROR_RATIO}{sel})", instant=True), "percentunit",
-             thresholds=[("red", None), ("green", float(slo.objective))]),  # type: ignore[arg-type]
+             thresholds=[("red", None), ("green", float(slo.objective))]),
         stat("Error budget remaining", "Share of the period's error budget not yet spent (worst group).",
              Query(f"min({c.BUDGET_REMAINING}{sel})", instant=True), "percentunit",
              thresholds=[("red", None), ("orange", 0.25), ("green", 0.5)]),
@@ -141,7 +141,7 @@ def slo_detail(slo: SLO) -> dict:
                        [Query(_alerts_firing(f'slo="{slo.name}"'), instant=True, table=True)], "none",
                        height=6, hide=("Value",))])
     return dashboard(c.slo_dashboard_uid(slo.name), f"SLO: {slo.name}",
-                     f"{slo.description} Objective {text(slo.objective * 100)}% over {slo.period}. "  # type: ignore[operator]
+                     f"{slo.description} Objective {text(exact(slo.objective) * 100)}% over {slo.period}. "
                      f"Owner: {slo.owner}. Generated.", rows, ["slo", slo.service], _links(runbook))
 
 

@@ -42,7 +42,7 @@ def rule_patch(env: Environment, rule_object: dict) -> list[dict]:
         for r, rule in enumerate(group["rules"]):
             if "alert" not in rule:
                 continue
-            labels = ["spec", "groups", g, "rules", r, "labels"]
+            labels: list[str | int] = ["spec", "groups", g, "rules", r, "labels"]
             # A test op names the alert for the reviewer, and fails the build
             # if the base's rules moved and the index points elsewhere.
             ops.append({"op": "test", "path": jsonpatch.pointer(["spec", "groups", g, "rules", r, "alert"]),

@@ -156,6 +156,7 @@ def _normalize_panel(panel: dict) -> dict:
         targets.append(t)
     out["targets"] = targets
     field_config = _clean(out.get("fieldConfig", {}))
+    assert isinstance(field_config, dict)
     _normalize_steps(field_config)  # after cleaning: the base step keeps its explicit null
     out["fieldConfig"] = field_config
     if "options" in out:

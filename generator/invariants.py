@@ -59,7 +59,7 @@ class Invariant:
         except SelectorError as error:
             p.add("counter", str(error))
         trouble = fields.tuple_problem(self.by, "label names")
-        by: tuple = self.by if trouble is None else ()  # type: ignore[assignment]
+        by: tuple = self.by if trouble is None else ()
         if trouble:
             p.add("by", trouble)
         for label in by:

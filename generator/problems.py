@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import os
 import sys
+import types
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
@@ -76,7 +77,7 @@ def caller_file() -> str:
     Definitions record where they were written so that errors raised later
     (duplicate names, a bad table row) still point at the user's file.
     """
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
         raw = frame.f_code.co_filename

@@ -133,7 +133,7 @@ def _tokenize(text: str) -> list[Token]:
         if match is None:
             raise PromQLError(f"unexpected {text[pos]!r} at offset {pos}")
         if match.lastgroup != "space":
-            tokens.append(Token(match.lastgroup, match.group(0), pos, match.end()))
+            tokens.append(Token(match.lastgroup or "", match.group(0), pos, match.end()))
         pos = match.end()
     return tokens
 
@@ -284,7 +284,8 @@ class _Parser:
         if name.lower() in ("inf", "nan"):
             return Literal(name)
         end = token.end
-        if self.peek() is not None and self.peek().kind == "braces":
+        following = self.peek()
+        if following is not None and following.kind == "braces":
             end = self.take().end
         text = self.text[token.start:end]
         try:

@@ -42,7 +42,7 @@ from .testgen import test_file, test_subject
 GENERATOR = "kfm-observability generator"
 
 
-def definitions_hash(definitions: list[dict]) -> str:
+def definitions_hash(definitions: list) -> str:
     canonical = json.dumps(definitions, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -14,6 +14,7 @@ from .catalog import Catalog
 from .durations import format_duration
 from .invariants import Invariant
 from .numbers import percent, text
+from .sli import Latency
 from .slo import SLO
 from .windows import PAGE, TIERS, budget_as_time
 
@@ -64,10 +65,10 @@ def _slo_queries(slo: SLO, pairs) -> list[str]:
         lines.append(f"{c.burn_rate(window)}{sel}")
     group_by = slo.sli.group_by  # type: ignore[attr-defined]
     by = f" by ({', '.join(group_by)})" if group_by else ""
-    if getattr(slo.sli, "native", False):  # one native histogram: its count, and the share above the threshold
-        rate = slo.sli.histogram_rate()  # type: ignore[union-attr]
+    if isinstance(slo.sli, Latency) and slo.sli.native:  # one native histogram: its count, the share above
+        rate = slo.sli.histogram_rate()
         lines.append(f"histogram_count({rate})    # requests per second")
-        lines.append(f"histogram_fraction({slo.sli.threshold_text()}, +Inf, {rate})    "  # type: ignore[union-attr]
+        lines.append(f"histogram_fraction({slo.sli.threshold_text()}, +Inf, {rate})    "
                      "# share slower than the threshold")
         return lines
     for selector in slo.sli.source_selectors():  # type: ignore[attr-defined]

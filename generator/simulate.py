@@ -137,7 +137,7 @@ class RatioSeries:
             return None  # fewer than two samples
         sampled = k - first
         increase = counter[k] - counter[first]
-        to_start = first - (k - BASE_TICKS)     # ticks between the window's start and its first sample
+        to_start: float = first - (k - BASE_TICKS)     # ticks between the window's start and its first sample
         if to_start >= 1.1:                     # more than 1.1 average intervals: extrapolate half of one
             to_start = 0.5
         if increase > 0 and counter[first] >= 0:

@@ -465,4 +465,4 @@ class Freshness:
 
 
 SLI = EventsRatio | Latency | PolicyDecisionHealth | Freshness
-SLI_KINDS: tuple[type, ...] = (EventsRatio, Latency, PolicyDecisionHealth, Freshness)
+SLI_KINDS = (EventsRatio, Latency, PolicyDecisionHealth, Freshness)

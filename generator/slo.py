@@ -200,7 +200,7 @@ class SLO:
             p.add("runbook", f"hand-written first steps, as Markdown text: {trouble}")
         objective: Decimal | None
         try:
-            objective = exact(self.objective)  # type: ignore[arg-type]
+            objective = exact(self.objective)
             if not p.check(Decimal(0) < objective < Decimal(1), "objective",
                            f"{self.objective!r} must be a ratio strictly between 0 and 1 (e.g. 0.999)"):
                 objective = None
@@ -334,7 +334,7 @@ class SLO:
                         "to hold longer than the window that measures it")
             key = (seconds["long"], seconds["short"]) if ok else None
         try:
-            factor = exact(window.factor)  # type: ignore[arg-type]
+            factor = exact(window.factor)
         except ValueError as error:
             p.add(f"{where}.factor", str(error))
             return key

@@ -36,6 +36,7 @@ from .rules import burn_alert, no_data_alert
 from .simulate import TICK, TIE, RatioSeries, Semantics, event_history, firing_ticks
 from .testseries import (always_fresh, decimal_text, event_input_series, event_shape, freshness_series,
                          series_name, stale_history)
+from .sli import Freshness
 from .slo import SLO
 from .windows import PAGE, TICKET, TIERS, WindowPair
 
@@ -539,6 +540,7 @@ def test_subject(slo: SLO) -> SLO:
     step = Fraction(len(others) - 1, MAX_TEST_DATASETS - 2)
     picked = {others[int(step * i)].dataset for i in range(MAX_TEST_DATASETS - 1)}
     sample = tuple(d for d in datasets if d is victim or d.dataset in picked)
+    assert isinstance(slo.sli, Freshness)
     return dataclasses.replace(slo, sli=dataclasses.replace(slo.sli, datasets=sample))
 
 

@@ -201,9 +201,9 @@ def _promtool_problems(promtool: str, rules: dict[str, str]) -> list[tuple[str, 
         return []
     errors: dict[str, list[str]] = {}
     for line in result.stderr.splitlines():  # "<file>: group ..., rule N, "name": what is wrong"
-        local = next((name for name in names if line.startswith(name + ":")), None)
-        if local is not None:
-            errors.setdefault(names[local], []).append(line[len(local) + 1:].strip())
+        scratch_name = next((name for name in names if line.startswith(name + ":")), None)
+        if scratch_name is not None:
+            errors.setdefault(names[scratch_name], []).append(line[len(scratch_name) + 1:].strip())
     found = [(path, f"promtool check rules refuses it: {'; '.join(lines)[:400]}"
                     + (f" ({NEWER_HELP})" if _NEWER_THAN_2_42.search(rules[path]) else ""))
              for path, lines in sorted(errors.items())]

@@ -16,6 +16,7 @@ first error is seen by rate() and absent() does not fire on a quiet SLI.
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 from prometheus_client import CollectorRegistry, generate_latest
 
 from . import contract as c
@@ -74,7 +76,7 @@ class KfmInstruments:
         values = m.checked(metric, dict(labels))
         return self._metrics[metric].labels(*values) if values else self._metrics[metric]
 
-    def _once(self, key: tuple[str, ...], create: Callable[[], None]) -> None:
+    def _once(self, key: tuple[str, ...], create: Callable[[], object]) -> None:
         with self._lock:
             if key in self._registered:
                 return
@@ -88,14 +90,18 @@ class KfmInstruments:
             self._series(c.PROMOTIONS, {c.DATASET: dataset, c.WORST_GATE_RESULT: worst})
             for worst in c.LABEL_VALUES[c.WORST_GATE_RESULT]])
         for stage in stages:
-            self._once(("stage", dataset, stage), lambda stage=stage: [
-                self._series(c.PIPELINE_RUN_DURATION, {c.DATASET: dataset, c.STAGE: stage}),
-                *(self._series(c.PIPELINE_RUNS, {c.DATASET: dataset, c.STAGE: stage, c.STATUS: status})
-                  for status in c.LABEL_VALUES[c.STATUS])])
+            self._once(("stage", dataset, stage), functools.partial(self._stage_series, dataset, stage))
         for gate in gates:
-            self._once(("gate", dataset, gate), lambda gate=gate: [
-                self._series(c.PROMOTION_GATE_RESULTS, {c.DATASET: dataset, c.GATE: gate, c.RESULT: result})
-                for result in c.LABEL_VALUES[c.RESULT]])
+            self._once(("gate", dataset, gate), functools.partial(self._gate_series, dataset, gate))
+
+    def _stage_series(self, dataset: str, stage: str) -> None:
+        self._series(c.PIPELINE_RUN_DURATION, {c.DATASET: dataset, c.STAGE: stage})
+        for status in c.LABEL_VALUES[c.STATUS]:
+            self._series(c.PIPELINE_RUNS, {c.DATASET: dataset, c.STAGE: stage, c.STATUS: status})
+
+    def _gate_series(self, dataset: str, gate: str) -> None:
+        for result in c.LABEL_VALUES[c.RESULT]:
+            self._series(c.PROMOTION_GATE_RESULTS, {c.DATASET: dataset, c.GATE: gate, c.RESULT: result})
 
     def register_route(self, route: str) -> None:
         """Create a route's policy-decision series at 0 (every decision and policy label)."""
@@ -106,7 +112,7 @@ class KfmInstruments:
     # --- spans ---------------------------------------------------------------
 
     @staticmethod
-    def _attributes(labels: Mapping[str, object], **correlation_ids: str | None) -> dict[str, object]:
+    def _attributes(labels: Mapping[str, AttributeValue], **correlation_ids: str | None) -> dict[str, AttributeValue]:
         attributes = dict(labels)
         for key, value in correlation_ids.items():
             if key not in c.CORRELATION_IDS:  # a programming error in this module
