@@ -416,11 +416,11 @@ def main() -> int:
     # Prometheus 3 at the pinned version (PROMETHEUS=/usr/bin/prometheus PROMTOOL3=/usr/bin/promtool runs
     # it on Debian's 2.x): its promtool writes the blocks, its server evaluates the rules.
     promtool, why = build_prometheus3("promtool")
-    server, why_server = build_prometheus3("prometheus")
-    if not promtool or not server:
+    server_binary, why_server = build_prometheus3("prometheus")
+    if not promtool or not server_binary:
         print(f"needs Prometheus 3's promtool and server: {why or why_server}", file=sys.stderr)
         return 1
-    os.environ["PROMETHEUS"] = server  # the server tsdb_backfill starts
+    os.environ["PROMETHEUS"] = server_binary  # the server tsdb_backfill starts
     began = time.monotonic()
     folder = Path(tempfile.mkdtemp(prefix="kfm-eval-cost-"))
     servers: dict[str, RulesPrometheus] = {}
@@ -474,7 +474,7 @@ def main() -> int:
     print(f"# Rule evaluation cost at the end of {args.days} days of history: {args.slos} availability SLOs, "
           f"{args.pods} pod(s) x {len(STATUSES)} statuses per route, global evaluation interval "
           f"{args.eval_interval}\n")
-    print(f"Prometheus {version_of(server)}; {samples:,} raw samples (one a minute); {blocks} rule blocks "
+    print(f"Prometheus {version_of(server_binary)}; {samples:,} raw samples (one a minute); {blocks} rule blocks "
           f"backfilled, then compacted by Prometheus to {len(compacted)} blocks"
           f"{' (OVERLAPPING)' if overlapping(compacted) else ''}. Each rule expression is an instant query "
           f"at the end of history (`stats=all`), the two tools alternating, {args.repeats} measured rounds "
