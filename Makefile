@@ -16,7 +16,7 @@ test: $(VENV)/.installed promtool prometheus3 collector kubeconform
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## test-fast: the tests that need no real tool beyond Python (no servers, no Go, no collector, no promtool fixture)
-FAST_TESTS = not (live or promtool or collector or kubernetes or alertmanager or fuzz or install)
+FAST_TESTS = not (live or promtool or collector or kubernetes or alertmanager or fuzz or install or git)
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "$(FAST_TESTS)"
 

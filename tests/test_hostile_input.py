@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, find_promtool, find_promtool3, run_cli
+from conftest import ROOT, run_cli
 from promtool_runner import run_tests_concurrently
 from generator import cli
 from generator import conventions as c
@@ -88,17 +88,18 @@ def refused(project: Path, capsys, field: str, text: str = "", file: str = "slo/
     return lines
 
 
-def accepted(project: Path, capsys, run_tests: tuple[str, ...] = ()) -> dict[str, bytes]:
-    """Render must succeed; promtool accepts every rule file, and runs the named generated tests on 2.x and 3.x."""
+def accepted(project: Path, capsys, promtools: dict[str, str], run_tests: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """Render must succeed; promtool accepts every rule file, and runs the named generated tests on 2.x and 3.x.
+    (`promtools` is the fixture's value: a test that calls this asks for it, so it carries the promtool marker.)"""
     code, lines = render(project, capsys)
     assert code == 0, lines
     out = project / "out"
-    promtool = find_promtool()
+    promtool = promtools["2.x"]
     rules = sorted(str(p) for p in (out / "prometheus").rglob("*.rules.yaml"))
     result = subprocess.run([promtool, "check", "rules", *rules], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     tests = [out / "prometheus" / "tests" / f"{name}.test.yaml" for name in run_tests]
-    for version, tool in (("2.x", promtool), ("3.x", find_promtool3())) if tests else ():
+    for version, tool in sorted(promtools.items()) if tests else ():
         for path, result in run_tests_concurrently(tool, tests).items():
             assert result.returncode == 0, f"{path.name} ({version}): " + result.stdout[-3000:] + result.stderr[-2000:]
     return read_tree(out)
@@ -114,13 +115,13 @@ HOSTILE_DESCRIPTION = "Broken {{ template. Errors at {{ $value }} now. A {{ .Val
 HOSTILE_LABELS = {"note": "{{ broken", "quoted": 'say "hi" \\ bye'}
 
 
-def test_user_text_reaches_alerts_literally_and_generated_tests_pass(project, capsys):
+def test_user_text_reaches_alerts_literally_and_generated_tests_pass(project, capsys, promtools):
     """A description and label values with template syntax, quotes and backslashes, and a
     minimum-events guard above the usual test traffic: promtool checks the rules and runs the
     generated test, whose expected alerts carry the text exactly as written."""
     write(project, slos_file(slo(description=repr(HOSTILE_DESCRIPTION), labels=repr(HOSTILE_LABELS),
                                  alerting="Alerting(min_events=100000)")))
-    files = accepted(project, capsys, run_tests=("example-slo",))
+    files = accepted(project, capsys, promtools, run_tests=("example-slo",))
     test_file = files["prometheus/tests/example-slo.test.yaml"].decode()
     assert f"description: {HOSTILE_DESCRIPTION} The error ratio" in test_file  # what Prometheus prints
     assert 'note="{{ broken"' in test_file and 'quoted="say \\"hi\\" \\\\ bye"' in test_file
@@ -172,13 +173,13 @@ def test_the_writer_refuses_paths_that_leave_the_folder(tmp_path, path):
 
 # --- 3. label values in generated tests ---------------------------------------------------------------
 
-def test_dataset_names_with_quotes_and_backslashes_are_escaped(project, capsys):
+def test_dataset_names_with_quotes_and_backslashes_are_escaped(project, capsys, promtools):
     (project / "slo" / "datasets.csv").write_text('dataset,cadence,max_age\n"roads ""main""",hourly,2h\n'
                                                    'back\\slash,hourly,3h\n')
     write(project, slos_file(slo(
         "fresh", sli='Freshness(datasets=load_datasets(Path(__file__).with_name("datasets.csv")))'),
         extra="from pathlib import Path\n"))
-    files = accepted(project, capsys, run_tests=("fresh",))
+    files = accepted(project, capsys, promtools, run_tests=("fresh",))
     assert b'dataset="roads \\"main\\""' in files["prometheus/tests/fresh.test.yaml"]
 
 
@@ -381,9 +382,9 @@ def dataset_table(project: Path, count: int) -> None:
                                                '"datasets.csv")))'), extra="from pathlib import Path\n"))
 
 
-def test_generated_freshness_tests_sample_thousands_of_datasets(project, capsys):
+def test_generated_freshness_tests_sample_thousands_of_datasets(project, capsys, promtools):
     dataset_table(project, 5000)
-    files = accepted(project, capsys, run_tests=("fresh",))
+    files = accepted(project, capsys, promtools, run_tests=("fresh",))
     test_text = files["prometheus/tests/fresh.test.yaml"].decode()
     assert "rule_files:\n- fresh.sampled.rules.yaml" in test_text
     sampled = yaml.safe_load(files[c.sampled_rules_file("fresh")])
@@ -397,7 +398,7 @@ def test_generated_freshness_tests_sample_thousands_of_datasets(project, capsys)
     assert sampled["groups"][0]["rules"] == real and sampled["groups"][1] == full["groups"][1]
 
 
-def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run(project, capsys):
+def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run(project, capsys, promtools):
     """Found by the fuzzer: scenarios that waited out a 7d max age ran past the 10,000 samples of one
     series that promtool's test engine loads (the period rule failed), a weekly dataset's slow burn
     paged, a page factor under 2 made the slow burn (at 2x) page (an internal error), and ratios
@@ -408,7 +409,7 @@ def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run
         slo("low-page", period='"7d"', alerting='Alerting(page=Tier(windows=(BurnWindow("1h", "5m", 1.5),)))'),
         slo("loose", objective="0.95", sli='Freshness(datasets=(DatasetMaxAge("parcels", "7d"), '
                                            'DatasetMaxAge("roads", "1h30m", "hourly")))')))
-    files = accepted(project, capsys, run_tests=("weekly", "low-page", "loose"))
+    files = accepted(project, capsys, promtools, run_tests=("weekly", "low-page", "loose"))
     low_page = files["prometheus/tests/low-page.test.yaml"].decode()
     assert "(0.75x the budget)" in low_page
     # twice 1.5x on a 1% budget is exactly the 3x ticket threshold: float64 may fire it minutes off
@@ -416,24 +417,24 @@ def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run
     assert "3.03% of events fail (2.02x the page 1h/5m threshold)" in low_page
 
 
-def test_a_burn_factor_under_one_keeps_the_healthy_scenario_below_every_threshold(project, capsys):
+def test_a_burn_factor_under_one_keeps_the_healthy_scenario_below_every_threshold(project, capsys, promtools):
     """Found by the fuzzer (10,000-run, seed 20261202, example 5,730): a 0.5x ticket window made the
     healthy scenario (errors at half the budget) sit exactly on its threshold; the ticket went pending."""
     write(project, slos_file(slo("below-budget", objective="0.98", sli="PolicyDecisionHealth()", period='"7d"',
                                  alerting='Alerting(ticket=Tier(windows=(BurnWindow("6h", "5m", Decimal("0.5"), '
                                           'for_="1h"),)), no_data_for="1h30m")'),
                              extra="from decimal import Decimal\n"))
-    files = accepted(project, capsys, run_tests=("below-budget",))
+    files = accepted(project, capsys, promtools, run_tests=("below-budget",))
     assert ("errors at 0.25x the error budget (half the lowest burn factor, 0.5)"
             in files["prometheus/tests/below-budget.test.yaml"].decode())
 
 
-def test_a_dimension_the_selector_fixes_keeps_its_value_in_generated_series(project, capsys):
+def test_a_dimension_the_selector_fixes_keeps_its_value_in_generated_series(project, capsys, promtools):
     """Found by the fuzzer: group_by http_route over {http_route="/v1/query"} wrote series with
     http_route="example", which the selector does not select: the no-data alert fired in every scenario."""
     write(project, slos_file(slo("api-route", sli='Latency(histogram=\'http_server_request_duration_seconds{http_route="/v1/query"}\', '
                                                   'threshold_seconds=2.5, group_by=("http_route",))')))
-    files = accepted(project, capsys, run_tests=("api-route",))
+    files = accepted(project, capsys, promtools, run_tests=("api-route",))
     assert b'http_route="example"' not in files["prometheus/tests/api-route.test.yaml"]
 
 
@@ -459,11 +460,11 @@ def test_dataset_table_problems_name_the_table_line_and_column(project, capsys, 
     assert any(line.startswith(f"slo/datasets.csv: {where}: {column}: ") for line in lines), lines
 
 
-def test_a_byte_order_mark_is_accepted(project, capsys):
+def test_a_byte_order_mark_is_accepted(project, capsys, promtools):
     (project / "slo" / "datasets.csv").write_bytes("\ufeffdataset,cadence,max_age\nroads,hourly,2h\n".encode())
     write(project, slos_file(slo("fresh", sli='Freshness(datasets=load_datasets(Path(__file__).with_name('
                                                '"datasets.csv")))'), extra="from pathlib import Path\n"))
-    accepted(project, capsys)
+    accepted(project, capsys, promtools)
 
 
 def test_every_bad_slo_of_a_file_is_reported(project, capsys):
@@ -481,11 +482,11 @@ def test_diff_refuses_a_base_that_is_an_option(tmp_path):
     assert not (tmp_path / "x.tar").exists() and not (ROOT / "x.tar").exists()
 
 
-def test_markdown_in_a_team_channel_stays_text_in_runbooks(project, capsys):
+def test_markdown_in_a_team_channel_stays_text_in_runbooks(project, capsys, promtools):
     teams = (project / "alerts" / "teams.py").read_text()
     teams = teams.replace('channel="#kfm-evidence"', 'channel="#kfm-evidence [click](https://evil.example) `x` <b>"')
     write(project, teams, "teams.py", "alerts")
-    files = accepted(project, capsys)
+    files = accepted(project, capsys, promtools)
     runbook = files["runbooks/ExampleSloErrorBudgetBurnPage.md"].decode()
     assert "\\[click\\](https://evil.example) \\`x\\` \\<b\\>" in runbook
 
@@ -497,6 +498,7 @@ def test_a_team_channel_on_two_lines_is_refused(project, capsys):
     refused(project, capsys, "channel", "control character", file="alerts/teams.py")
 
 
+@pytest.mark.promtool
 def test_output_a_real_tool_refuses_stops_the_render(project, capsys, monkeypatch):
     """The last line of defence: should a rule file ever be broken, promtool stops the render."""
     from generator import rules

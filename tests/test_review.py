@@ -12,6 +12,8 @@ import pytest
 from conftest import ROOT, run_cli
 from test_bad_definitions import slo_file
 
+pytestmark = pytest.mark.git
+
 PROJECT_DIRS = ("generator", "kfm_instrument", "slo", "alerts", "dashboards", "telemetry", "out")
 
 
