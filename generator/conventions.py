@@ -94,13 +94,22 @@ def no_data_alert(slo_name: str) -> str:
     return f"{pascal(slo_name)}SLINoData"
 
 
+# Folders of out/ (every output path below is built from one of these).
+RULES_DIR = "prometheus/rules/"
+TESTS_DIR = "prometheus/tests/"
+DASHBOARDS_DIR = "grafana/dashboards/"
+RUNBOOKS_DIR = "runbooks/"
+OTEL_DIR = "otel/"
+ALERTMANAGER_DIR = "alertmanager/"
+
+
 def rules_file(stem: str) -> str:
     """Plain rule file: one per SLO (stem = SLO name), plus the invariants file."""
-    return f"prometheus/rules/{stem}.rules.yaml"
+    return f"{RULES_DIR}{stem}.rules.yaml"
 
 
 def rules_test_file(slo_name: str) -> str:
-    return f"prometheus/tests/{slo_name}.test.yaml"
+    return f"{TESTS_DIR}{slo_name}.test.yaml"
 
 
 def sampled_rules_file(slo_name: str) -> str:
@@ -171,10 +180,10 @@ OTEL_DISTRIBUTION = "kfm-otelcol"
 
 
 def collector_config_file(env: str) -> str:
-    return f"otel/{env}/collector.yaml"
+    return f"{OTEL_DIR}{env}/collector.yaml"
 
 
-COLLECTOR_BUILDER_MANIFEST = "otel/builder-config.yaml"
+COLLECTOR_BUILDER_MANIFEST = OTEL_DIR + "builder-config.yaml"
 
 
 # Where out/runbooks/ is published (the repository's web view); an alert's
@@ -188,7 +197,7 @@ GRAFANA_BASE_URL = "https://grafana.kfm.example"
 
 
 def runbook_file(alert: str) -> str:
-    return f"runbooks/{alert}.md"
+    return f"{RUNBOOKS_DIR}{alert}.md"
 
 
 def runbook_url(alert: str) -> str:
@@ -196,7 +205,7 @@ def runbook_url(alert: str) -> str:
 
 
 def alertmanager_file(env: str) -> str:
-    return f"alertmanager/{env}.yaml"
+    return f"{ALERTMANAGER_DIR}{env}.yaml"
 
 
 def slo_matcher(slo_name: str) -> str:
@@ -209,7 +218,7 @@ NEEDS_PROMETHEUS_3 = "# Needs promtool 3.x (Prometheus 3)"
 
 
 def dashboard_file(uid: str) -> str:
-    return f"grafana/dashboards/{uid}.json"
+    return f"{DASHBOARDS_DIR}{uid}.json"
 
 
 def dashboard_configmap_file(uid: str) -> str:

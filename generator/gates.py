@@ -283,7 +283,7 @@ def report(results: list[GateResult]) -> str:
 def _alerts(files: dict[str, str]) -> list[dict]:
     """Alerts of the plain rule files and of the PrometheusRule objects the GitOps controller syncs."""
     alerts = []
-    rule_files = sorted(p for p in files if p.startswith("prometheus/rules/") and p.endswith(".yaml"))
+    rule_files = sorted(p for p in files if p.startswith(c.RULES_DIR) and p.endswith(".yaml"))
     if not rule_files:
         raise LookupError("no rendered rule files under prometheus/rules/")
     objects = sorted(p for p in files if p.startswith(c.GITOPS_BASE + "/prometheusrules/"))
@@ -299,7 +299,7 @@ def _alerts(files: dict[str, str]) -> list[dict]:
 
 def _dashboards(files: dict[str, str]) -> dict[str, set[int]]:
     boards = {}
-    for path in sorted(p for p in files if p.startswith("grafana/dashboards/") and p.endswith(".json")):
+    for path in sorted(p for p in files if p.startswith(c.DASHBOARDS_DIR) and p.endswith(".json")):
         board = json.loads(files[path])
         boards[board["uid"]] = {p["id"] for p in all_panels(board)}
     if not boards:

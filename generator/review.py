@@ -39,7 +39,7 @@ class SLOFacts:
 
 def _rule_documents(files: dict[str, str]) -> dict[str, dict]:
     return {p: yaml.safe_load(t) for p, t in sorted(files.items())
-            if p.startswith("prometheus/rules/") and p.endswith(".rules.yaml")}
+            if p.startswith(c.RULES_DIR) and p.endswith(".rules.yaml")}
 
 
 def slos(files: dict[str, str]) -> dict[str, SLOFacts]:
@@ -84,7 +84,7 @@ def dashboards(files: dict[str, str]) -> dict[str, dict[str, str]]:
     """uid -> {panel title (numbered if repeated): canonical JSON of the panel}."""
     found = {}
     for path, text in sorted(files.items()):
-        if path.startswith("grafana/dashboards/") and path.endswith(".json"):
+        if path.startswith(c.DASHBOARDS_DIR) and path.endswith(".json"):
             board = json.loads(text)
             panels: dict[str, str] = {}
             for panel in all_panels(board):
@@ -327,9 +327,9 @@ def _redaction_section(old: dict[str, dict], new: dict[str, dict], paging: set[s
     return lines + [""]
 
 
-AREAS = (("runbooks/", "runbooks"), (c.GITOPS_ROOT + "/env/", "overlays"), (c.GITOPS_BASE + "/", "base objects"),
-         ("alertmanager/", "Alertmanager routing"), ("prometheus/tests/", "promtool tests"),
-         ("prometheus/rules/", "rule files"), ("grafana/", "dashboards"), ("otel/", "collector"))
+AREAS = ((c.RUNBOOKS_DIR, "runbooks"), (c.GITOPS_ROOT + "/env/", "overlays"), (c.GITOPS_BASE + "/", "base objects"),
+         (c.ALERTMANAGER_DIR, "Alertmanager routing"), (c.TESTS_DIR, "promtool tests"),
+         (c.RULES_DIR, "rule files"), ("grafana/", "dashboards"), (c.OTEL_DIR, "collector"))
 
 
 def _files_section(old: dict[str, str], new: dict[str, str]) -> list[str]:

@@ -120,7 +120,7 @@ class _Owners:
         if path in (c.rules_file(c.INVARIANTS_FILE_STEM), c.prometheus_rule_file(c.INVARIANTS_FILE_STEM)) \
                 and cat.invariants:
             return cat.relative(cat.invariants[0].defined_in), "ALERTS"
-        if (path.startswith("otel/") or path == c.COLLECTOR_OBJECT_FILE) and cat.telemetry is not None:
+        if (path.startswith(c.OTEL_DIR) or path == c.COLLECTOR_OBJECT_FILE) and cat.telemetry is not None:
             return cat.relative(cat.telemetry.defined_in), "telemetry 'kfm'"
         return f"out/{path}", "generated file"
 
@@ -220,7 +220,7 @@ def _collector_problems(collector: str, files: dict[str, str]) -> list[tuple[str
         env[authorization] = "Bearer verify"
     found = []
     with tempfile.TemporaryDirectory(prefix="kfm-verify-") as scratch:
-        for path in sorted(p for p in files if p.startswith("otel/") and p.endswith("/collector.yaml")):
+        for path in sorted(p for p in files if p.startswith(c.OTEL_DIR) and p.endswith("/collector.yaml")):
             local = Path(scratch) / "collector.yaml"
             local.write_text(files[path], encoding="utf-8")
             try:
@@ -248,7 +248,7 @@ def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple
         found += _promtool_problems(tools.promtool, {p: t for p, t in rules.items() if p not in newer})
     else:
         notes.append(f"note: promtool not found, rule files not checked here ({PROMTOOL_HELP}); make test checks them")
-    if any(p.startswith("otel/") for p in files):
+    if any(p.startswith(c.OTEL_DIR) for p in files):
         if tools.collector:
             found += _collector_problems(tools.collector, files)
         else:
