@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from generator import yamlout  # noqa: E402
 from generator.rules import slo_groups  # noqa: E402
-from generator.sli import DatasetMaxAge, Freshness  # noqa: E402
+from generator.kinds.freshness import DatasetMaxAge, Freshness  # noqa: E402
 from generator.slo import SLO  # noqa: E402
 from generator.testgen import test_file  # noqa: E402
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from generator import conventions as c  # noqa: E402
 from generator import yamlout  # noqa: E402
 from generator.rules import slo_groups  # noqa: E402
-from generator.sli import EventsRatio  # noqa: E402
+from generator.kinds.events_ratio import EventsRatio  # noqa: E402
 from generator.slo import SLO  # noqa: E402
 
 SIZES = (10, 100)

@@ -18,8 +18,6 @@ from . import prometheus_versions
 from . import fields
 from .declared_metrics import Metric
 from .invariants import Invariant
-from .promql import SelectorError, parse_selector
-from .sli import Latency
 from .fields import NAME
 from .problems import DefinitionError, Problem, collecting
 from .slo import SLO
@@ -142,7 +140,7 @@ def load(root: Path) -> Catalog:
     problems.extend(_compressed_periods(root, slos))
     problems.extend(_rule_feature_problems(root, slos, telemetry[0] if telemetry else None))
     problems.extend(_declared_metric_problems(root, metrics))
-    problems.extend(_latency_source_problems(root, slos, metrics))
+    problems.extend(_declared_source_problems(root, slos, metrics))
     problems.extend(_duplicate_dashboards(dashboards, slos))
     if len(telemetry) > 1:
         problems.append(Problem(relative_to(root, telemetry[1].defined_in), "TELEMETRY", "type",
@@ -219,17 +217,14 @@ def _relativize(root: Path, problems: list[Problem]) -> list[Problem]:
 
 
 def _test_series_problems(root: Path, slos: list[SLO]) -> list[Problem]:
-    """Event SLIs whose selectors the generated tests cannot write series for (regexes without
-    examples): found now, with every other problem, rather than half-way through the render."""
-    from .testseries import event_shape
-
+    """SLIs whose generated tests cannot write series (regexes without examples): found now, with every
+    other problem, rather than half-way through the render."""
     found = []
     for slo in slos:
-        if getattr(slo.sli, "uses_events", False):
-            try:
-                event_shape(slo)
-            except DefinitionError as error:
-                found.extend(_relativize(root, error.problems))
+        try:
+            slo.sli.scenario_series(slo)
+        except DefinitionError as error:
+            found.extend(_relativize(root, error.problems))
     return found
 
 
@@ -249,39 +244,13 @@ def _declared_metric_problems(root: Path, metrics: list[Metric]) -> list[Problem
     return found
 
 
-def _latency_source_problems(root: Path, slos: list[SLO], metrics: list[Metric]) -> list[Problem]:
-    """A Latency SLI outside KFM's contract reads a declared histogram of its kind, at a declared bucket."""
-    declared = {m.name: m for m in metrics}
+def _declared_source_problems(root: Path, slos: list[SLO], metrics: list[Metric]) -> list[Problem]:
+    """Each SLI against the metrics the definitions declare (a Latency SLI outside KFM's contract reads a
+    declared histogram of its kind, at a declared bucket)."""
     found = []
     for slo in slos:
-        sli = slo.sli
-        if not isinstance(sli, Latency):
-            continue
-        try:
-            metric = parse_selector(sli.histogram).metric
-        except SelectorError:
-            continue  # named by the SLI's own checks
-        where = (relative_to(root, slo.defined_in), f"SLO {slo.name!r}")
-        kind = "native_histogram" if sli.native else "histogram"
-        known = c.NATIVE_HISTOGRAMS if sli.native else c.HISTOGRAM_BUCKETS
-        if metric in known:
-            continue
-        declaration = declared.get(metric)
-        if declaration is None or declaration.type != kind:
-            what = "a native histogram" if sli.native else "a classic histogram"
-            twin = " (it is a native histogram: give native=True)" if not sli.native and (
-                metric in c.NATIVE_HISTOGRAMS or (declaration and declaration.type == "native_histogram")) else ""
-            found.append(Problem(*where, "sli.histogram",
-                                 f"{metric!r} is not {what} of KFM's contract or of a Metric declaration{twin}; "
-                                 f"declare it: METRICS = [Metric({metric!r}, {kind!r}, labels={{...}}, "
-                                 f"source=..."
-                                 + (", buckets=(...)" if not sli.native else "") + ")] (docs/metrics.md)"))
-        elif not sli.native and fields.is_number(sli.threshold_seconds) \
-                and float(sli.threshold_seconds) not in map(float, declaration.buckets):
-            found.append(Problem(*where, "sli.threshold_seconds",
-                                 f"{sli.threshold_seconds!r} is not a bucket boundary of {metric} "
-                                 f"({', '.join(map(repr, declaration.buckets))}; "
-                                 f"{relative_to(root, declaration.defined_in)})"))
+        for field_name, message in slo.sli.declared_metric_problems(metrics, lambda path: relative_to(root, path)):
+            found.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", field_name, message))
     return found
 
 
@@ -295,8 +264,7 @@ def _rule_feature_problems(root: Path, slos: list[SLO], telemetry: Telemetry | N
         used = []
         if slo.alerting.query_offset:
             used.append(("alerting.query_offset", "query_offset"))
-        if getattr(slo.sli, "native", False):
-            used.append(("sli.native", "native_histograms"))
+        used += slo.sli.prometheus_features()
         for field_name, feature in used:
             why = prometheus_versions.lacking(feature, environments)
             if why:

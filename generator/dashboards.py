@@ -27,7 +27,7 @@ def _sel(slo: SLO) -> str:
 
 
 def _legend(slo: SLO, prefix: str = "") -> str:
-    group = " ".join(f"{{{{{label}}}}}" for label in slo.sli.group_by)  # type: ignore[attr-defined]
+    group = " ".join(f"{{{{{label}}}}}" for label in slo.sli.group_by)
     return (prefix + " " + group).strip() or slo.name
 
 
@@ -129,13 +129,7 @@ def slo_detail(slo: SLO) -> dict:
     bottom = [timeseries("Error budget remaining over the period", "Burn-down of the period's budget.",
                          [Query(f"{c.BUDGET_REMAINING}{sel}", _legend(slo, "remaining"))], "percentunit",
                          thresholds=[("red", None), ("green", 0)])]
-    if slo.sli.uses_events:  # type: ignore[attr-defined]
-        bottom.append(timeseries("Events", "Total and bad events per second (5m rates).",
-                                 [Query(f"{c.TOTAL_EVENTS_RATE}{sel}", _legend(slo, "total")),
-                                  Query(f"{c.BAD_EVENTS_RATE}{sel}", _legend(slo, "bad"))], "reqps"))
-    else:
-        bottom.append(timeseries("Stale datasets", "Datasets older than their maximum age (1 = stale).",
-                                 [Query(f"sum({c.DATASET_STALE}{sel})", "stale datasets")], "none"))
+    bottom.append(slo.sli.signal_panel(sel, lambda name: _legend(slo, name)))
     rows.append(bottom)
     rows.append([table("Alerts of this SLO", "Its burn-rate and no-data alerts firing now.",
                        [Query(_alerts_firing(f'slo="{slo.name}"'), instant=True, table=True)], "none",

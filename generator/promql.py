@@ -92,7 +92,7 @@ UTF8_NAMES = ("Prometheus 3 reads those, 2.x does not, and the metric contract d
               "http_server_request_duration_seconds); give that name")
 
 
-def parse_selector(text: str) -> Selector:
+def parse_selector(text: object) -> Selector:
     if not isinstance(text, str):
         raise SelectorError(f"expected a selector string, got {text!r}")
     parser = _Parser(text)

@@ -57,7 +57,7 @@ def _test_text(head: str, rule_file: str, slo: SLO) -> str:
     document, comments = test_file(rule_file, slo)
     tests = document.pop("tests")
     parts = [head]
-    if getattr(slo.sli, "native", False):
+    if any(feature == "native_histograms" for _, feature in slo.sli.prometheus_features()):
         parts.append(f"{c.NEEDS_PROMETHEUS_3}: its input series are native histograms, which promtool 2.x "
                      "cannot read.\n")
     elif slo.query_offset_seconds:
@@ -81,14 +81,12 @@ def render_service(service: str, slos: list[SLO], catalog: Catalog) -> tuple[dic
         counts += group_counts
         head = header([catalog.relative(slo.defined_in)], definitions_hash([slo.canonical()]))
         files[c.rules_file(slo.name)] = head + yamlout.dump({"groups": groups})
-        subject = test_subject(slo)
+        subject, why_smaller = test_subject(slo)
         rule_file = f"../rules/{slo.name}.rules.yaml"
-        if subject is not slo:
-            count, total = len(subject.sli.datasets), len(slo.sli.datasets)  # type: ignore[attr-defined]
+        if why_smaller:
             rule_file = c.sampled_rules_file(slo.name).rsplit("/", 1)[1]
             files[c.sampled_rules_file(slo.name)] = (
-                head + f"# The rules of {slo.name} over {count} of its {total} datasets, for its generated tests:\n"
-                f"# every rule is the same except the per-dataset max-age constants of the others.\n"
+                head + f"# The rules of {slo.name} {why_smaller[0]}\n" + "".join(f"# {line}\n" for line in why_smaller[1:])
                 + yamlout.dump({"groups": slo_groups(subject)[0]}))
         files[c.rules_test_file(slo.name)] = _test_text(head, rule_file, subject)
     digest = definitions_hash([s.canonical() for s in slos])
@@ -157,7 +155,7 @@ def render_collector(catalog: Catalog) -> tuple[dict[str, str], dict[str, dict]]
     local = LocalSinks(1, 2, 3, 4, 5, Path("traces.json"), Path("logs.json"))
     local_config = config(telemetry, telemetry.environments[0], local)
     files[c.COLLECTOR_BUILDER_MANIFEST] = head + yamlout.dump(builder_manifest([*configs.values(), local_config]))
-    group_labels = sorted({label for slo in catalog.slos for label in slo.sli.group_by})  # type: ignore[attr-defined]
+    group_labels = sorted({label for slo in catalog.slos for label in slo.sli.group_by})
     routing_head = header(source + ["slo/"], definitions_hash([telemetry.canonical(), group_labels]))
     for env in telemetry.environments:
         files[c.alertmanager_file(env.name)] = routing_head + yamlout.dump(alertmanager.config(env, group_labels))

@@ -41,13 +41,13 @@ def _slo_sel(slo: SLO) -> str:
 def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
     """The SLO's alerting group and its period (budget) group."""
     sli = slo.sli
-    base = sli.base_rules(slo.name, slo.base_window_seconds)  # type: ignore[attr-defined]
+    base = sli.base_rules(slo.name, slo.base_window_seconds)
     constants = [r for r in base if r["expr"].startswith("vector(")]
     raw = [r for r in base if not r["expr"].startswith("vector(")]
     windows: list[dict] = []
     pairs = slo.all_pairs()
     for window in windows_needed(pairs):
-        windows.append({"record": c.error_ratio(window), "expr": sli.window_ratio_expr(slo.name, window, slo.base_window_seconds),  # type: ignore[attr-defined]
+        windows.append({"record": c.error_ratio(window), "expr": sli.window_ratio_expr(slo.name, window, slo.base_window_seconds),
                         "labels": {c.SLO_LABEL: slo.name}})
     budget = text(slo.error_budget)
     metadata_labels = {c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service, c.TEAM_LABEL: slo.owner,
@@ -58,7 +58,7 @@ def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
     ]
     sel = _slo_sel(slo)
     period = [
-        {"record": c.PERIOD_ERROR_RATIO, "expr": sli.window_ratio_expr(slo.name, slo.period_seconds),  # type: ignore[attr-defined]
+        {"record": c.PERIOD_ERROR_RATIO, "expr": sli.window_ratio_expr(slo.name, slo.period_seconds),
          "labels": {c.SLO_LABEL: slo.name, c.PERIOD_LABEL: slo.period}},
         {"record": c.BUDGET_REMAINING, "expr": f"1 - {c.PERIOD_ERROR_RATIO}{sel} / {budget}",
          "labels": {c.SLO_LABEL: slo.name}},
@@ -101,7 +101,7 @@ def _common_labels(slo: SLO, tier: str) -> dict[str, str]:
 
 
 def _subject(slo: SLO) -> str:
-    group_by = slo.sli.group_by  # type: ignore[attr-defined]
+    group_by = slo.sli.group_by
     if not group_by:
         return slo.name
     return slo.name + " (" + ", ".join(f"{label} {{{{ $labels.{label} }}}}" for label in group_by) + ")"
@@ -125,8 +125,8 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict:
             f"and\n"
             f"{c.error_ratio(pair.short)}{sel} > {threshold}")
     min_events = slo.alerting.min_events
-    if min_events and slo.sli.uses_events:  # type: ignore[attr-defined]
-        expr += f"\nand\n{slo.sli.events_in_window_expr(slo.name, pair.long)} >= {min_events}"  # type: ignore[attr-defined]
+    if min_events and slo.sli.counts_events:
+        expr += f"\nand\n{slo.sli.events_in_window_expr(slo.name, pair.long)} >= {min_events}"
     labels = _common_labels(slo, pair.tier)
     labels.update({c.TIER_LABEL: f"{pair.tier}-{pair.long_text}-{pair.short_text}",
                    c.LONG_WINDOW_LABEL: pair.long_text, c.SHORT_WINDOW_LABEL: pair.short_text,
@@ -151,14 +151,14 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict:
 
 
 def no_data_alert(slo: SLO) -> dict:
-    sources = literal(", ".join(s.render() for s in slo.sli.source_selectors()))  # type: ignore[attr-defined]
-    subject = f"dataset {{{{ $labels.{c.DATASET} }}}} of " if slo.sli.kind == "freshness" else ""  # type: ignore[attr-defined]
+    sources = literal(", ".join(s.render() for s in slo.sli.source_selectors()))
+    subject = slo.sli.no_data_subject()
     summary = f"No data for the SLI of {subject}{slo.name}: its burn-rate alerts cannot fire"
     description = (f"A source series of the {slo.name} SLI ({sources}) is absent, so the SLO "
                    f"cannot be computed and reads as neither healthy nor burning. Check that the "
                    f"{slo.service} exporters are up and scraped, and that the metric names match "
                    f"the metric contract.")
-    return {"alert": c.no_data_alert(slo.name), "expr": slo.sli.no_data_expr(slo.name),  # type: ignore[attr-defined]
+    return {"alert": c.no_data_alert(slo.name), "expr": slo.sli.no_data_expr(slo.name),
             "for": format_duration(parse_duration(slo.alerting.no_data_for)),
             "labels": dict(sorted(_common_labels(slo, slo.no_data_severity).items())),
             "annotations": _annotations(slo, c.no_data_alert(slo.name), summary, description)}

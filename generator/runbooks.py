@@ -14,7 +14,6 @@ from .catalog import Catalog
 from .durations import format_duration
 from .invariants import Invariant
 from .numbers import percent, text
-from .sli import Latency
 from .slo import SLO
 from .windows import PAGE, TIERS, budget_as_time
 
@@ -63,25 +62,12 @@ def _slo_queries(slo: SLO, pairs) -> list[str]:
              f"{c.PERIOD_ERROR_RATIO}{sel}    # error ratio over the period, traffic-weighted"]
     for window in sorted({w for pair in pairs for w in (pair.long, pair.short)}):
         lines.append(f"{c.burn_rate(window)}{sel}")
-    group_by = slo.sli.group_by  # type: ignore[attr-defined]
-    by = f" by ({', '.join(group_by)})" if group_by else ""
-    if isinstance(slo.sli, Latency) and slo.sli.native:  # one native histogram: its count, the share above
-        rate = slo.sli.histogram_rate()
-        lines.append(f"histogram_count({rate})    # requests per second")
-        lines.append(f"histogram_fraction({slo.sli.threshold_text()}, +Inf, {rate})    "
-                     "# share slower than the threshold")
-        return lines
-    for selector in slo.sli.source_selectors():  # type: ignore[attr-defined]
-        function = "time() - " if slo.sli.kind == "freshness" else "rate("  # type: ignore[attr-defined]
-        closing = "" if slo.sli.kind == "freshness" else "[5m])"  # type: ignore[attr-defined]
-        aggregate = "max" if slo.sli.kind == "freshness" else "sum"  # type: ignore[attr-defined]
-        lines.append(f"{aggregate}{by} ({function}{selector.render()}{closing})")
-    return lines
+    return lines + slo.sli.runbook_queries()
 
 
 def _declared_sources(slo: SLO, catalog: Catalog) -> list:
     """The Metric declarations the SLI's source selectors read (none for KFM's own helpers' metrics)."""
-    names = {s.metric for s in slo.sli.source_selectors()}  # type: ignore[attr-defined]
+    names = {s.metric for s in slo.sli.source_selectors()}
     return [m for m in catalog.metrics if names & set(m.series_names())]
 
 
@@ -124,7 +110,7 @@ def burn_runbook(slo: SLO, tier: str, catalog: Catalog) -> str:
 
 
 def no_data_runbook(slo: SLO, catalog: Catalog) -> str:
-    selectors = slo.sli.source_selectors()  # type: ignore[attr-defined]
+    selectors = slo.sli.source_selectors()
     return prose.render(catalog.root, "runbooks/no_data.md.j2", alert=c.no_data_alert(slo.name),
                             sources=", ".join(f"`{s.render()}`" for s in selectors),
                             queries=[f"absent({s.render()})" for s in selectors] + ["up == 0"],

@@ -33,10 +33,16 @@ from math import lcm
 from typing import Callable, Sequence
 
 from .conventions import BASE_WINDOW_SECONDS
+from .durations import format_duration
 from .windows import WindowPair
 
 TICK = 60  # seconds: scrape and evaluation interval of generated tests
 BASE_TICKS = BASE_WINDOW_SECONDS // TICK
+
+
+def tick_text(tick: int) -> str:
+    """A tick as a promtool duration (eval_time, interval): 0s, 1m, 1h30m."""
+    return format_duration(tick * TICK) if tick > 0 else "0s"
 
 
 class Semantics:
@@ -68,10 +74,11 @@ class EventHistory:
 
 
 @dataclass(frozen=True)
-class StaleHistory:
-    """Per-tick staleness (True when older than the maximum age) of one dataset."""
+class TickHistory:
+    """Per-tick bad indicator of a kind that counts evaluation ticks (freshness: True while the
+    dataset is older than its maximum age); None where the indicator has no sample at that tick."""
 
-    stale: Sequence[bool]
+    bad: Sequence[bool | None]
 
 
 def event_history(ticks: int, per_tick: Fraction, error_fraction: Callable[[int], Fraction]) -> EventHistory:
@@ -96,7 +103,7 @@ class RatioSeries:
     `one_histogram` when total and bad are one native histogram's count and share above a threshold.
     """
 
-    def __init__(self, history: EventHistory | StaleHistory, semantics: str = Semantics.CLOSED,
+    def __init__(self, history: EventHistory | TickHistory, semantics: str = Semantics.CLOSED,
                  total_is_sum: bool = False, bad_is_direct: bool = True, one_histogram: bool = False):
         self.history = history
         self.semantics = semantics
@@ -120,29 +127,16 @@ class RatioSeries:
                             for t, g in zip(total_rate, good_rate)]
             self.bad_rate, self.total_rate = bad_rate, total_rate
         else:
-            self.length = len(history.stale)
-            self.bad_rate = [float(s) for s in history.stale]
-            self.total_rate = [1.0] * self.length
+            self.length = len(history.bad)
+            self.bad_rate = [None if s is None else float(s) for s in history.bad]
+            self.total_rate = [None if s is None else 1.0 for s in history.bad]
         self._bad_prefix = _prefix(self.bad_rate)
         self._total_prefix = _prefix(self.total_rate)
         self.first = 1 if isinstance(history, EventHistory) else 0
         self._cache: dict[int, list[float | None]] = {}
 
     def _rate(self, counter: Sequence[float], k: int) -> float | None:
-        """rate(counter[5m]) at tick k, as Prometheus' extrapolatedRate computes it (in ticks).
-
-        Counters in generated tests start at 0 and never reset."""
-        first = max(0, _first_in_window(k, BASE_TICKS, self.semantics))
-        if k - first < 1:
-            return None  # fewer than two samples
-        sampled = k - first
-        increase = counter[k] - counter[first]
-        to_start: float = first - (k - BASE_TICKS)     # ticks between the window's start and its first sample
-        if to_start >= 1.1:                     # more than 1.1 average intervals: extrapolate half of one
-            to_start = 0.5
-        if increase > 0 and counter[first] >= 0:
-            to_start = min(to_start, sampled * counter[first] / increase)  # never back past zero
-        return increase * (sampled + to_start) / sampled / BASE_WINDOW_SECONDS
+        return counter_rate(counter, k, self.semantics)
 
     def _share(self, part: Sequence[float], whole: Sequence[float], k: int) -> float:
         """part's share of whole's increase over the base window at tick k (0 without any increase)."""
@@ -165,7 +159,9 @@ class RatioSeries:
             for k in range(first, self.length):
                 lo = max(first, _first_in_window(k, span, self.semantics))
                 total = total_prefix[k + 1] - total_prefix[lo]
-                out.append((bad_prefix[k + 1] - bad_prefix[lo]) / total if total > 0 else 0.0)
+                # No traffic is a ratio of 0 (the rules' floor); a tick kind's window without a sample has none.
+                out.append((bad_prefix[k + 1] - bad_prefix[lo]) / total if total > 0 else
+                           0.0 if isinstance(self.history, EventHistory) else None)
         self._cache[window] = out
         return out
 
@@ -177,6 +173,23 @@ class RatioSeries:
     @staticmethod
     def _sum(prefix: list[float], lo: int, hi: int) -> float:
         return prefix[hi + 1] - prefix[lo]
+
+
+def counter_rate(counter: Sequence[float], k: int, semantics: str, span: int = BASE_TICKS) -> float | None:
+    """rate(counter[span ticks]) at tick k, per second, as Prometheus' extrapolatedRate computes it;
+    None with fewer than two samples in the window. Counters in generated tests start at 0 and
+    never reset."""
+    first = max(0, _first_in_window(k, span, semantics))
+    if k - first < 1:
+        return None
+    sampled = k - first
+    increase = counter[k] - counter[first]
+    to_start: float = first - (k - span)     # ticks between the window's start and its first sample
+    if to_start >= 1.1:                      # more than 1.1 average intervals: extrapolate half of one
+        to_start = 0.5
+    if increase > 0 and counter[first] >= 0:
+        to_start = min(to_start, sampled * counter[first] / increase)  # never back past zero
+    return increase * (sampled + to_start) / sampled / (span * TICK)
 
 
 def _prefix(values: list[float | None]) -> list[float]:

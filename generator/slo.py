@@ -11,7 +11,8 @@ from .durations import format_duration, parse_duration
 from .numbers import exact
 from .problems import Collector, caller_file
 from .promql import is_valid_label_name
-from .sli import SLI_KINDS
+from .kinds import BUILT_IN
+from .kinds.base import SLIKind
 from .windows import PAGE, TICKET, TIERS, WindowPair, base_window, default_pairs, period_seconds
 
 NAME = fields.NAME
@@ -160,7 +161,7 @@ class SLO:
     owner: str
     description: str
     objective: float | str | Decimal
-    sli: object
+    sli: SLIKind
     runbook: str = ""   # hand-written first steps (Markdown), merged into the generated runbooks
     period: str = "30d"
     alerting: Alerting = Alerting()
@@ -219,8 +220,9 @@ class SLO:
                     f"{self.period}: at least {MIN_BUDGET_SECONDS}s, or no alert can tell burning from healthy")
         check_labels(self.labels, "labels", p)
         self._check_no_overlap(p, self.labels, "labels")
-        if not isinstance(self.sli, SLI_KINDS):
-            p.add("sli", f"expected one of {', '.join(k.__name__ for k in SLI_KINDS)}, got {type(self.sli).__name__}")
+        if not isinstance(self.sli, SLIKind):
+            p.add("sli", f"expected one of {', '.join(k.__name__ for k in BUILT_IN)} (or another SLIKind), "
+                         f"got {type(self.sli).__name__}")
         else:
             for where, message in self.sli.problems():
                 p.add(where, message)
@@ -233,8 +235,9 @@ class SLO:
         a = self.alerting
         if p.check(fields.is_whole(a.min_events) and 0 <= a.min_events <= MAX_MIN_EVENTS, "alerting.min_events",
                    f"{a.min_events!r} must be a whole number of events from 0 to {MAX_MIN_EVENTS:,}"[:200]):
-            p.check(not a.min_events or getattr(self.sli, "uses_events", True), "alerting.min_events",
-                    "a freshness SLI counts evaluation ticks, not events: leave min_events at 0")
+            p.check(not a.min_events or not isinstance(self.sli, SLIKind) or self.sli.counts_events,
+                    "alerting.min_events", f"a {getattr(self.sli, 'kind', '')} SLI counts evaluation ticks, not "
+                                           "events: leave min_events at 0")
         try:
             p.check(parse_duration(a.no_data_for) <= MAX_NO_DATA_FOR, "alerting.no_data_for",
                     f"{a.no_data_for} is longer than {format_duration(MAX_NO_DATA_FOR)}: an SLI without data "
@@ -388,7 +391,7 @@ class SLO:
         return {
             "name": self.name, "service": self.service, "owner": self.owner,
             "description": self.description, "objective": str(self.objective), "period": self.period,
-            "runbook": self.runbook, "labels": dict(self.labels), "sli": self.sli.canonical(),  # type: ignore[attr-defined]
+            "runbook": self.runbook, "labels": dict(self.labels), "sli": self.sli.canonical(),
             "alerting": {
                 "min_events": a.min_events, "no_data_for": a.no_data_for, "no_data_severity": self.no_data_severity,
                 **{t: {"enabled": a.tier(t).enabled, "disabled_reason": a.tier(t).disabled_reason,

@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 from .problems import Problem, report
-from .sli import DatasetMaxAge, dataset_problems
+from .kinds.freshness import DatasetMaxAge, dataset_problems
 
 DATASET_COLUMNS = ("dataset", "cadence", "max_age")
 CADENCES = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 31 * 86400}

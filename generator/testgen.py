@@ -33,24 +33,19 @@ from . import gotemplate
 from .durations import format_duration, parse_duration
 from .promql import Matcher, Selector, labels_text
 from .rules import burn_alert, no_data_alert
-from .simulate import TICK, TIE, RatioSeries, Semantics, event_history, firing_ticks
-from .testseries import (always_fresh, decimal_text, event_input_series, event_shape, freshness_series,
-                         series_name, stale_history)
-from .sli import Freshness
+from .kinds.base import Ratios, Run, SeriesAt
+from .kinds.events import NUDGES
+from .simulate import TICK, TIE, RatioSeries, Semantics, firing_ticks, tick_text
+from .testseries import decimal_text, series_name
 from .slo import SLO
 from .windows import PAGE, TICKET, TIERS, WindowPair
 
-# Where a scenario's steady ratio would sit exactly on some pair's threshold (3% errors against a 3x
-# ticket on a 1% budget), Prometheus' float64 may fire minutes from the prediction: try these.
-NUDGES = (Fraction(1), Fraction(101, 100), Fraction(99, 100), Fraction(103, 100), Fraction(97, 100))
-PER_TICK = Fraction(60)  # events a minute in generated traffic
 TOLERANCE = 1            # ticks either side of a predicted transition
 
 
 # --- checks -----------------------------------------------------------------
 
-def _at(tick: int) -> str:
-    return format_duration(tick * TICK) if tick > 0 else "0s"
+_at = tick_text
 
 
 def _alerts_selector(matchers: dict[str, str]) -> str:
@@ -96,7 +91,6 @@ class Scenario:
 
 
 States = dict[str, list[bool]]  # Semantics -> firing at each tick
-Ratios = dict[str, RatioSeries]  # Semantics -> the SLI's ratios as that version reads them
 
 
 def _changes(states: list[bool], start: int) -> list[tuple[int, bool]]:
@@ -152,68 +146,22 @@ def _transition_checks(slo: SLO, pair: WindowPair, runs: States, extra: dict[str
 # --- scenarios ----------------------------------------------------------------
 
 class _Scenarios:
+    """The scenarios of one SLO. What the series are is the SLI kind's (`scenario_series`); what is
+    asserted, and when, comes from the window math here."""
+
     def __init__(self, slo: SLO):
         self.slo = slo
         self.budget = Fraction(str(slo.error_budget))
         self.pairs = slo.all_pairs()
-        self.freshness = slo.sli.kind == "freshness"  # type: ignore[attr-defined]
         self.longest = max((p.long for p in self.pairs), default=3600) // TICK
         self.slowest_for = max((p.for_ for p in self.pairs), default=0) // TICK
         self.no_data_for = parse_duration(slo.alerting.no_data_for) // TICK
-        if self.freshness:
-            datasets = sorted(slo.sli.datasets, key=lambda d: (d.max_age_seconds, d.dataset))  # type: ignore[attr-defined]
-            self.victim = datasets[0]
-            self.max_age_ticks = self.victim.max_age_seconds // TICK
-            self.extra = {c.DATASET: self.victim.dataset}
-        else:
-            self.shape = event_shape(slo)
-            self.extra = dict(self.shape.group_labels)
-        # Enough traffic that every long window holds twice the minimum-events guard, or no alert
-        # could fire and the scenarios would prove nothing.
-        shortest_long = min((p.long for p in self.pairs), default=3600) // TICK
-        self.per_tick = max(PER_TICK, Fraction(math.ceil(Fraction(2 * slo.alerting.min_events, shortest_long))))
-
-    # series builders ------------------------------------------------------
-    def _events(self, ticks: int, error: Callable[[int], Fraction],
-                per_tick: Fraction | None = None) -> tuple[Callable[[int], list[dict]], Ratios]:
-        history = event_history(ticks, self.per_tick if per_tick is None else per_tick, error)
-        shape = self.shape
-        # How the base rules combine the series written (each extrapolates on its own in 3.x).
-        classic = shape.latency_le is None and shape.native_buckets is None
-        total_is_sum = classic and shape.part_metric == shape.total_metric
-        bad_is_direct = shape.part_is_bad and classic
-        one_histogram = shape.native_buckets is not None
-
-        def upto(end: int) -> list[dict]:
-            return event_input_series(shape, history.upto(end))
-        return upto, {Semantics.CLOSED: RatioSeries(history, one_histogram=one_histogram),
-                      Semantics.LEFT_OPEN: RatioSeries(history, Semantics.LEFT_OPEN, total_is_sum, bad_is_direct,
-                                                       one_histogram)}
-
-    def _fresh(self, ticks: int, victim: list[int] | None,
-               drop_victim: bool = False) -> tuple[Callable[[int], list[dict]], Ratios | None]:
-        datasets = [d.dataset for d in self.slo.sli.datasets]  # type: ignore[attr-defined]
-        victim_values = victim if victim is not None else always_fresh(ticks)
-        if drop_victim:
-            datasets.remove(self.victim.dataset)
-            ratio = None
-        else:
-            history = stale_history(victim_values, self.victim.max_age_seconds)
-            ratio = {semantics: RatioSeries(history, semantics) for semantics in Semantics.ALL}
-
-        def upto(end: int) -> list[dict]:
-            return freshness_series(self.slo, datasets, end, self.victim.dataset, victim_values)
-        return upto, ratio
-
-    def _refreshed_max_age_before(self, tick: int) -> int:
-        """A last-success timestamp exactly the victim's max age before `tick`: fresh until then, stale
-        after. The scenarios' length then does not grow with the max age (promtool's test engine
-        refuses a query over 10,000 samples of one series, and a weekly dataset's would hold that many)."""
-        return TICK * tick - self.victim.max_age_seconds
+        self.series = slo.sli.scenario_series(slo)
+        self.extra = dict(self.series.labels)
+        self.min_events = slo.alerting.min_events if slo.sli.counts_events else 0
 
     def _states(self, ratios: Ratios) -> dict[WindowPair, States]:
-        min_events = self.slo.alerting.min_events if not self.freshness else 0
-        return {p: {sem: firing_ticks(series, p, self.budget, min_events) for sem, series in ratios.items()}
+        return {p: {sem: firing_ticks(series, p, self.budget, self.min_events) for sem, series in ratios.items()}
                 for p in self.pairs}
 
     def _ties(self, ratios: Ratios) -> bool:
@@ -223,10 +171,9 @@ class _Scenarios:
         """Whether some window's ratio sits on a threshold long enough that float64 could fire it
         (or not) more than the tolerance apart from the prediction: the scenario then picks another
         rate. A ratio that only passes through a threshold moves a transition by one tick at most."""
-        min_events = self.slo.alerting.min_events if not self.freshness else 0
         for pair in self.pairs:
-            low = firing_ticks(series, pair, self.budget, min_events, -TIE)
-            high = firing_ticks(series, pair, self.budget, min_events, TIE)
+            low = firing_ticks(series, pair, self.budget, self.min_events, -TIE)
+            high = firing_ticks(series, pair, self.budget, self.min_events, TIE)
             run = 0
             for a, b in zip(low, high):
                 run = run + 1 if a != b else 0
@@ -244,23 +191,20 @@ class _Scenarios:
         # would sit exactly on half the budget; found by the fuzzer).
         lowest = min((Fraction(p.factor) for p in self.pairs), default=Fraction(1))
         share = min(Fraction(1, 2), lowest / 2)
-        why = ["errors at half the error budget: no alert of this SLO, not even pending" if share == Fraction(1, 2) else
-               f"errors at {decimal_text(share)}x the error budget (half the lowest burn factor, "
-               f"{decimal_text(lowest)}): no alert of this SLO, not even pending"]
-        if self.freshness:
-            series, _ = self._fresh(ticks, None)
-            why = ["every dataset refreshed every minute: no alert of this SLO, not even pending"]
-        else:
-            series, _ = self._events(ticks, lambda k: self.budget * share)
+        run = self.series.healthy(ticks, share)
+        why = run.why or ["errors at half the error budget: no alert of this SLO, not even pending"
+                          if share == Fraction(1, 2) else
+                          f"errors at {decimal_text(share)}x the error budget (half the lowest burn factor, "
+                          f"{decimal_text(lowest)}): no alert of this SLO, not even pending"]
         checks = [self._slo_quiet(k) for k in sorted({60, ticks // 2, ticks})]
-        return self._scenario("healthy", why, ticks, series, checks)
+        return self._scenario("healthy", why, ticks, run.series, checks)
 
     def zero_traffic(self) -> Scenario | None:
-        if self.freshness:
-            return None
         ticks = 90
-        series, _ = self._events(ticks, lambda k: Fraction(0), per_tick=Fraction(0))
-        sel = {c.SLO_LABEL: self.slo.name, **self.shape.group_labels}
+        run = self.series.zero_traffic(ticks)
+        if run is None:
+            return None
+        sel = {c.SLO_LABEL: self.slo.name, **self.extra}
         ratio_labels = series_name(c.error_ratio(min(p.long for p in self.pairs) if self.pairs else 3600), sel)
         checks = [self._slo_quiet(ticks)]
         if self.pairs:
@@ -271,41 +215,28 @@ class _Scenarios:
                                       (c.BUDGET_TIME_LEFT, sel, self.slo.period_seconds)):
             name = series_name(record, labels)
             checks.append({"expr": name, "eval_time": _at(ticks), "exp_samples": [{"labels": name, "value": value}]})
-        why = ["counters exist but never increase: error ratios and burn rate are 0, the budget is whole "
-               "and lasts the whole period (no NaN, no infinity), no alert"]
-        return self._scenario("zero traffic", why, ticks, series, checks)
+        return self._scenario("zero traffic", run.why, ticks, run.series, checks)
 
     OUTAGE_START = 60
 
     @functools.cached_property
-    def _outage(self) -> tuple[Callable[[int], list[dict]], dict[WindowPair, States]]:
-        """A total outage after an hour (freshness: the victim's last success stops), simulated once:
-        the outage scenario asserts it, the recovery scenario sizes itself on it."""
+    def _outage(self) -> tuple[Run, dict[WindowPair, States]]:
+        """A total outage after an hour, simulated once: the outage scenario asserts it, the recovery
+        scenario sizes itself on it."""
         start = self.OUTAGE_START
         horizon = start + self.longest + self.slowest_for + 10
-        if self.freshness:
-            series, ratio = self._fresh(horizon, [self._refreshed_max_age_before(start)] * (horizon + 1))
-        else:
-            series, ratio = self._events(horizon, lambda k: Fraction(int(k > start)))
-        assert ratio is not None
-        return series, self._states(ratio)
+        run = self.series.outage(start, horizon)
+        assert run.ratios is not None, "an outage run predicts its ratios"
+        return run, self._states(run.ratios)
 
     def outage(self) -> Scenario:
-        start = self.OUTAGE_START
-        why = [f"healthy for {_at(start)}, then every event fails"]
-        if self.freshness:
-            why = [f"{self.victim.dataset} (max age {self.victim.max_age}) turns stale at {_at(start)}: its last "
-                   f"success was {self.victim.max_age} before; the other datasets stay fresh"]
-        series, states = self._outage
+        run, states = self._outage
+        why = list(run.why)
         end = _settled(states)
         checks = []
         for pair, runs in states.items():
             checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "outage")
-        if self.freshness:
-            others = Selector("ALERTS", (Matcher(c.SLO_LABEL, "=", self.slo.name),
-                                         Matcher(c.DATASET, "!=", self.victim.dataset)))
-            checks.append({"expr": others.render(),
-                           "eval_time": _at(end), "exp_samples": []})
+        checks += self.series.outage_checks(self.slo, end)
         alert_tests = []
         if self.slo.query_offset_seconds:
             # The stored series do not show the offset; the state at evaluation time does: nothing of a
@@ -315,7 +246,7 @@ class _Scenarios:
                 if firsts and min(firsts) - 1 - TOLERANCE > 0:
                     alert_tests.append({"eval_time": _at(min(firsts) - 1 - TOLERANCE),
                                         "alertname": c.burn_alert(self.slo.name, tier), "exp_alerts": []})
-        return self._scenario("outage", why, end, series, checks, alert_tests)
+        return self._scenario("outage", why, end, run.series, checks, alert_tests)
 
     def fast_burn(self) -> Scenario | None:
         """A partial outage at twice the first page threshold.
@@ -326,7 +257,7 @@ class _Scenarios:
         or window moves the firing minute well outside the tolerance.
         """
         first = (self.pairs[0] if self.pairs else None)
-        if self.freshness or first is None:
+        if first is None:
             return None
         # Healthy for the longest page window first, so every window is full
         # of traffic and a window read wrongly on one side of the ratio shows.
@@ -335,34 +266,30 @@ class _Scenarios:
         horizon = start + self.longest + self.slowest_for + 10
         for times in NUDGES:  # twice the threshold, unless that sits on another pair's threshold
             error = min(Fraction(1), 2 * times * Fraction(first.factor) * self.budget)
-            series, ratio = self._events(horizon, lambda k: error if k > start else Fraction(0))
-            if not self._ties(ratio):
+            run = self.series.partial(start, horizon, error)
+            if run is None:
+                return None
+            assert run.ratios is not None, "a partial run predicts its ratios"
+            if not self._ties(run.ratios):
                 break
         why = [f"healthy for {_at(start)}, then {decimal_text(error * 100)}% of events fail "
                f"({decimal_text(2 * times)}x the {first.tier} {first.long_text}/{first.short_text} threshold)"
                if times != 1 else
                f"healthy for {_at(start)}, then {decimal_text(error * 100)}% of events fail "
                f"(twice the {first.tier} {first.long_text}/{first.short_text} threshold)"]
-        states = self._states(ratio)
+        assert run is not None and run.ratios is not None
+        states = self._states(run.ratios)
         end = _settled(states)
         checks = []
         for pair, runs in states.items():
             checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "fast burn")
-        return self._scenario("fast burn", why, end, series, checks)
+        return self._scenario("fast burn", why, end, run.series, checks)
 
     def annotations(self) -> Scenario | None:
         if not self.pairs:
             return None
         ticks = self.slowest_for + 5
-        why = ["every event fails from the first sample, so every window's error ratio is exactly 1: "
-               "each tier fires with its exact labels and annotations"]
-        if self.freshness:
-            stale = [TICK * k - TICK * (self.max_age_ticks + 1) for k in range(ticks + 1)]
-            series, _ = self._fresh(ticks, stale)
-            why = [f"{self.victim.dataset} is older than its max age from the first sample: "
-                   "each tier fires with its exact labels and annotations"]
-        else:
-            series, _ = self._events(ticks, lambda k: Fraction(1))
+        run = self.series.all_bad(ticks)
         tests = []
         for tier in TIERS:
             alerts = [burn_alert(self.slo, p) for p in self.pairs if p.tier == tier]
@@ -374,7 +301,7 @@ class _Scenarios:
                 expected.append({"exp_labels": labels,
                                  "exp_annotations": _render_annotations(alert["annotations"], labels, "100%")})
             tests.append({"eval_time": _at(ticks), "alertname": alerts[0]["alert"], "exp_alerts": expected})
-        return self._scenario("annotations", why, ticks, series, [], tests)
+        return self._scenario("annotations", run.why, ticks, run.series, [], tests)
 
     def slow_burn(self) -> Scenario | None:
         tickets = [p for p in self.pairs if p.tier == TICKET]
@@ -385,67 +312,35 @@ class _Scenarios:
         # Twice the budget, or half the lowest page factor if that is lower: a steady burn no page fires on.
         page_factors = [Fraction(p.factor) for p in self.pairs if p.tier == PAGE]
         factor = min([Fraction(2)] + [f / 2 for f in page_factors])
-        if self.freshness:
-            # One minute in `every` the victim reads older than its max age (a lagging replica), so
-            # the burn is steady and no stale block is long enough to page, whatever the max age.
-            late = TICK + self.victim.max_age_seconds
-            for extra in range(len(NUDGES)):  # a little rarer, where a window's share sits on a threshold
-                every = math.ceil(1 / (factor * self.budget)) + extra
-                victim = [TICK * k - (late if k > start and (k - start) % every == 0 else 0)
-                          for k in range(horizon + 1)]
-                series, ratio = self._fresh(horizon, victim)
-                if ratio is None or not self._ties(ratio):
-                    break
-            share = Fraction(1, every)
-            why = [f"{self.victim.dataset} fresh for {_at(start)}, then one minute in {every} older than its max age "
-                   f"(stale {decimal_text(share * 100)}% of the time, {decimal_text(share / self.budget)}x the budget): "
-                   "tickets as predicted, never a page"]
-        else:
-            for times in NUDGES:
-                rate = factor * times * self.budget
-                series, ratio = self._events(horizon, lambda k: rate if k > start else Fraction(0))
-                if not self._ties(ratio):
-                    break
-            why = [f"healthy for {_at(start)}, then {decimal_text(rate * 100)}% of events fail "
-                   f"({decimal_text(factor * times)}x the budget): tickets as predicted, never a page"]
-        assert ratio is not None
-        states = self._states(ratio)
+        run = self.series.slow_burn(start, horizon, factor, self._ties)
+        why = list(run.why)
+        assert run.ratios is not None, "a slow-burn run predicts its ratios"
+        states = self._states(run.ratios)
         fired = [s for p, runs in states.items() if p.tier == TICKET for s in runs.values() if any(s)]
         end = (max(_first(s) for s in fired) if fired else start + self.longest) + TOLERANCE + 1
         checks = []
         for pair, runs in states.items():
             if pair.tier == PAGE:
                 if any(any(s[: end + 1]) for s in runs.values()):
-                    if self.freshness:
-                        # One stale minute already exceeds the page threshold over the page windows (a
-                        # tight objective): no steady slow burn exists at one-minute ticks.
+                    if run.may_page:
                         return None
                     raise AssertionError(f"{self.slo.name}: slow burn predicted to page; the scenario is wrong")
                 continue
             checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "slow burn")
         checks += [self._slo_quiet(k, severity=PAGE) for k in sorted({start, (start + end) // 2, end})]
-        return self._scenario("slow burn", why, end, series, checks)
+        return self._scenario("slow burn", why, end, run.series, checks)
 
     def no_data(self) -> Scenario:
         ticks = self.no_data_for + 5
         alert = no_data_alert(self.slo)
-        if self.freshness:
-            series, _ = self._fresh(ticks, None, drop_victim=True)
-            labels = _expanded_labels(alert, {c.DATASET: self.victim.dataset})
-            why = [f"{self.victim.dataset} has no last-success series; the others are fresh: "
-                   "the no-data alert fires for it alone"]
-        else:
-            def series(end: int) -> list[dict]:
-                return [{"series": 'up{job="unrelated"}', "values": f"1+0x{end}"}]
-            absent_labels = self.slo.sli.sources().total.equality_labels()  # type: ignore[attr-defined]
-            labels = _expanded_labels(alert, absent_labels)
-            why = ["no series of the SLI at all: the no-data alert fires after its `for`"]
+        run = self.series.no_data(ticks)
+        labels = _expanded_labels(alert, run.labels)
         expected = {"exp_labels": labels, "exp_annotations": _render_annotations(alert["annotations"], labels, "")}
         tests = [
             {"eval_time": _at(self.no_data_for - 1), "alertname": alert["alert"], "exp_alerts": []},
             {"eval_time": _at(ticks), "alertname": alert["alert"], "exp_alerts": [expected]},
         ]
-        return self._scenario("no data", why, ticks, series, [], tests)
+        return self._scenario("no data", run.why, ticks, run.series, [], tests)
 
     def _first_page_after_outage(self, start: int) -> int:
         """Ticks from the start of a total outage until the first page (or ticket) fires."""
@@ -464,7 +359,7 @@ class _Scenarios:
         checks.append(self._slo_quiet(end))
         return self._scenario("recovery", why, end, series, checks)
 
-    def recovery_run(self) -> tuple[list[str], int, Callable[[int], list[dict]], Ratios, dict[WindowPair, States]]:
+    def recovery_run(self) -> tuple[list[str], int, SeriesAt, Ratios, dict[WindowPair, States]]:
         """The recovery scenario's history: why, the tick traffic recovers, its series, each version's
         ratios and, per pair, each version's predicted firing states (tests/test_promtool.py checks
         them minute by minute)."""
@@ -472,22 +367,13 @@ class _Scenarios:
         # Long enough for the first page to fire, so there is something to resolve.
         duration = max(30, self._first_page_after_outage(start) + 10)
         horizon = start + self.longest + self.slowest_for + duration + 10
-        if self.freshness:
-            back = start + duration
-            old = self._refreshed_max_age_before(start)
-            victim = [old if k < back else TICK * k for k in range(horizon + 1)]
-            why = [f"{self.victim.dataset} stale from {_at(start)} (it last succeeded its max age before) to "
-                   f"{_at(back)}, then refreshed again"]
-            series, ratio = self._fresh(horizon, victim)
-        else:
-            back = start + duration
-            why = [f"every event fails from {_at(start)} to {_at(back)}, then all succeed"]
-            series, ratio = self._events(horizon, lambda k: Fraction(int(start < k <= back)))
-        assert ratio is not None
-        return why, back, series, ratio, self._states(ratio)
+        back = start + duration
+        run = self.series.recovery(start, back, horizon)
+        assert run.ratios is not None, "a recovery run predicts its ratios"
+        return list(run.why), back, run.series, run.ratios, self._states(run.ratios)
 
     @staticmethod
-    def _scenario(name: str, why: list[str], end: int, series: Callable[[int], list[dict]],
+    def _scenario(name: str, why: list[str], end: int, series: SeriesAt,
                   checks: list[dict], alert_tests: list[dict] | None = None) -> Scenario:
         return Scenario(name, why, end, series(end), checks, alert_tests or [])
 
@@ -524,24 +410,14 @@ def _last_transition(states: list[bool]) -> int:
     return last
 
 
-MAX_TEST_DATASETS = 20  # promtool loads every series of every window: thousands would exhaust its sample limit
-
-
-def test_subject(slo: SLO) -> SLO:
-    """The SLO the generated tests exercise: itself, or for a freshness SLO over more than
-    MAX_TEST_DATASETS datasets the same SLO over a deterministic sample of them (the tightest one,
-    which the scenarios make stale, and others evenly spread by name). Every rule but the
-    per-dataset max-age constants is shared `by (dataset)`, so the sample runs the same rules."""
-    datasets = getattr(slo.sli, "datasets", ())
-    if getattr(slo.sli, "kind", "") != "freshness" or len(datasets) <= MAX_TEST_DATASETS:
-        return slo
-    victim = min(datasets, key=lambda d: (d.max_age_seconds, d.dataset))
-    others = sorted((d for d in datasets if d is not victim), key=lambda d: d.dataset)
-    step = Fraction(len(others) - 1, MAX_TEST_DATASETS - 2)
-    picked = {others[int(step * i)].dataset for i in range(MAX_TEST_DATASETS - 1)}
-    sample = tuple(d for d in datasets if d is victim or d.dataset in picked)
-    assert isinstance(slo.sli, Freshness)
-    return dataclasses.replace(slo, sli=dataclasses.replace(slo.sli, datasets=sample))
+def test_subject(slo: SLO) -> tuple[SLO, list[str]]:
+    """The SLO the generated tests exercise: itself, or the same SLO over a smaller SLI where the whole
+    one would exceed promtool's limits (its kind decides), with the comment lines that say so."""
+    smaller = slo.sli.for_generated_tests()
+    if smaller is None:
+        return slo, []
+    sli, comment = smaller
+    return dataclasses.replace(slo, sli=sli), comment
 
 
 def _shift_for_query_offset(slo: SLO, test: dict, offset: int) -> None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from decimal import Decimal
 from fractions import Fraction
 
 from . import conventions as c
 from .problems import DefinitionError, Problem
 from .promql import Matcher, Selector, labels_text
-from .simulate import TICK, EventHistory, StaleHistory
-from .sli import Latency
-from .slo import SLO
+from .simulate import TICK, EventHistory, TickHistory
+
+if TYPE_CHECKING:
+    from .kinds.events import EventSLI
+    from .slo import SLO
 
 GENERIC_VALUES = ("ok", "200", "500", "503", "other")
 
@@ -78,25 +81,21 @@ def _value_for(metric: str, matcher: Matcher, want: bool) -> str | None:
     return next((v for v in candidates if matcher.matches(v) == want), None)
 
 
-def group_labels(slo: SLO) -> dict[str, str]:
+def group_labels(group_by: tuple[str, ...]) -> dict[str, str]:
     labels = {}
-    for label in slo.sli.group_by:  # type: ignore[attr-defined]
+    for label in group_by:
         labels[label] = c.LABEL_VALUES.get(label, ("example",))[0]
     return labels
 
 
-def event_shape(slo: SLO) -> EventSeriesShape:
-    sli = slo.sli
-    src = sli.sources()  # type: ignore[attr-defined]
+def event_shape(slo: "SLO", sli: "EventSLI") -> EventSeriesShape:
+    """`sli`: the SLO's SLI (given typed: the SLO holds any kind)."""
+    src = sli.sources()
     problems: list[str] = []
-    part: Selector = src.bad if src.bad is not None else src.good
-    groups = group_labels(slo)
-    latency_le = None
-    native_buckets = None
-    if isinstance(sli, Latency) and sli.native:
-        native_buckets = native_bucket_indexes(float(sli.threshold_seconds))
-    elif isinstance(sli, Latency):
-        latency_le = c.le_normalised(sli.threshold_seconds)  # the spelling Prometheus 3 stores
+    part = src.bad if src.bad is not None else src.good
+    assert part is not None, "an event kind's sources give bad or good events"
+    groups = group_labels(sli.group_by)
+    latency_le, native_buckets = sli.bucket_layout()
     base = src.total.equality_labels()
     for m in src.total.matchers:
         if m.op != "=":
@@ -125,7 +124,7 @@ def event_shape(slo: SLO) -> EventSeriesShape:
             problems.append(f"no example value fails {extra[0].render()}")
         else:
             other_labels[extra[0].label] = value
-    examples = sli.example_labels()  # type: ignore[attr-defined]
+    examples = sli.example_labels()
     bad_side, good_side = ("bad", "good")
     part_labels.update(examples.get(bad_side if src.bad is not None else good_side, {}))
     other_labels.update(examples.get(good_side if src.bad is not None else bad_side, {}))
@@ -213,10 +212,9 @@ def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[d
 
 # --- freshness series ---------------------------------------------------------
 
-def freshness_series(slo: SLO, datasets: list[str], end: int, victim: str | None,
+def freshness_series(metric: Selector, datasets: list[str], end: int, victim: str | None,
                       victim_values: list[int] | None) -> list[dict]:
-    """Last-success series: every dataset refreshed each tick, except the victim's own values."""
-    metric = slo.sli.selector()  # type: ignore[attr-defined]
+    """Last-success series of `metric`: every dataset refreshed each tick, except the victim's own values."""
     base = metric.equality_labels()
     fresh = f"0+{TICK}x{end}"  # the last success is always "now"
     return [{"series": series_name(metric.metric, {**base, c.DATASET: name}),
@@ -228,5 +226,5 @@ def always_fresh(ticks: int) -> list[int]:
     return [TICK * k for k in range(ticks + 1)]
 
 
-def stale_history(values: list[int], max_age: int) -> StaleHistory:
-    return StaleHistory([TICK * k - v > max_age for k, v in enumerate(values)])
+def stale_history(values: list[int], max_age: int) -> TickHistory:
+    return TickHistory([TICK * k - v > max_age for k, v in enumerate(values)])

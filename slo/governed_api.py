@@ -1,8 +1,17 @@
 """Governed API: every access passes policy; split by allow/deny decision class."""
-from generator import SLO, EventsRatio, Latency, PolicyDecisionHealth
+from generator import SLO, EventsRatio, Latency
 from generator import conventions as c
 
 API_REQUESTS = f"{c.HTTP_SERVER_DURATION}_count"
+
+
+def policy_decision_health(route: str | None = None) -> EventsRatio:
+    """Share of policy decisions that evaluated (allow or deny) rather than errored. A decision that
+    errors is a deny (default deny), so it is safe, but it is still the policy engine failing."""
+    decisions = c.POLICY_DECISIONS + (f'{{{c.ROUTE}="{route}"}}' if route is not None else "")
+    errors = f'{c.POLICY_DECISIONS}{{{c.DECISION}="error"' + (f',{c.ROUTE}="{route}"' if route else "") + "}"
+    return EventsRatio(total=decisions, bad=errors)
+
 
 SLOS = [
     SLO(
@@ -14,7 +23,7 @@ SLOS = [
             "so it is safe, but users are refused data they may read."
         ),
         objective=0.999,
-        sli=PolicyDecisionHealth(),
+        sli=policy_decision_health(),
         runbook=(
             "- `error` decisions mean the policy engine could not decide, and the API denies by default: check the policy engine's health and the policy bundle version loaded.\n"
             "- A spike right after a bundle rollout: roll the bundle back (git revert of the bundle pin) and reconcile.\n"

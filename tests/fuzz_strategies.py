@@ -500,7 +500,13 @@ def _policy(ctx: Ctx) -> Call:
         route = ctx.label_value("/v1/datasets")
     if ctx.hostile_chance(15):
         route = ctx.one([5, "", True, None])
-    return Call("PolicyDecisionHealth", route=route,
+    # The policy-decision-health SLO of slo/governed_api.py: an EventsRatio over the decisions counter.
+    where = f'{c.ROUTE}="{route}"' if isinstance(route, str) and route else ""
+    total = c.POLICY_DECISIONS + (f"{{{where}}}" if where else "")
+    bad = f'{c.POLICY_DECISIONS}{{{c.DECISION}="error"' + (f",{where}" if where else "") + "}"
+    if route is not OMIT and not isinstance(route, str):
+        total = route   # a hostile value where a selector belongs
+    return Call("EventsRatio", total=total, bad=bad,
                 group_by=_group_by(ctx, [c.ROUTE, c.POLICY_LABEL]))
 
 

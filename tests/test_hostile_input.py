@@ -420,7 +420,7 @@ def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run
 def test_a_burn_factor_under_one_keeps_the_healthy_scenario_below_every_threshold(project, capsys, promtools):
     """Found by the fuzzer (10,000-run, seed 20261202, example 5,730): a 0.5x ticket window made the
     healthy scenario (errors at half the budget) sit exactly on its threshold; the ticket went pending."""
-    write(project, slos_file(slo("below-budget", objective="0.98", sli="PolicyDecisionHealth()", period='"7d"',
+    write(project, slos_file(slo("below-budget", objective="0.98", sli="""EventsRatio(total='kfm_policy_decisions_total', bad='kfm_policy_decisions_total{decision="error"}')""", period='"7d"',
                                  alerting='Alerting(ticket=Tier(windows=(BurnWindow("6h", "5m", Decimal("0.5"), '
                                           'for_="1h"),)), no_data_for="1h30m")'),
                              extra="from decimal import Decimal\n"))

@@ -44,9 +44,9 @@ def declared_series(catalog) -> list[tuple[str, dict[str, str], bool]]:
     declared = {name for m in catalog.metrics for name in m.series_names()}
     found = []
     for slo in catalog.slos:
-        if not slo.sli.uses_events or not {s.metric for s in slo.sli.source_selectors()} & declared:
+        if not slo.sli.counts_events or not {s.metric for s in slo.sli.source_selectors()} & declared:
             continue
-        shape = event_shape(slo)
+        shape = event_shape(slo, slo.sli)
         assert shape.part_metric == shape.total_metric and shape.part_is_bad, "a new shape: extend this"
         found += [(shape.part_metric, shape.part_labels, True), (shape.total_metric, shape.other_labels, False)]
     return found

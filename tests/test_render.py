@@ -13,7 +13,7 @@ from generator import conventions as c
 from generator import yamlout
 from generator.render import definitions_hash
 from generator.rules import slo_groups
-from generator.sli import DatasetMaxAge, Freshness
+from generator.kinds.freshness import DatasetMaxAge, Freshness
 from generator.slo import SLO
 from generator.writer import read_tree, write_tree
 
