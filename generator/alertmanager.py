@@ -8,6 +8,8 @@ system to them, with their credentials.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from . import conventions as c
 from .telemetry import Environment
 from .windows import PAGE, TICKET
@@ -16,7 +18,7 @@ PAGE_RECEIVER = "kfm-page"
 TICKET_RECEIVER = "kfm-ticket"
 
 
-def config(env: Environment, group_labels: list[str]) -> dict:
+def config(env: Environment, group_labels: list[str]) -> dict[str, Any]:
     page_to = PAGE_RECEIVER if env.pages else TICKET_RECEIVER
     return {
         "route": {

@@ -14,6 +14,8 @@ end-to-end test) swaps the exporters for files and a Prometheus endpoint on 127.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,19 +76,19 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds)}s" if float(seconds).is_integer() else f"{round(seconds * 1000)}ms"
 
 
-def _redact_actions(t: Telemetry) -> list[dict]:
+def _redact_actions(t: Telemetry) -> list[dict[str, Any]]:
     return ([{"key": key, "action": "delete"} for key in t.delete_attributes]
             + [{"key": key, "action": "hash"} for key in t.hash_attributes])
 
 
-def _environment(env: str) -> dict:
+def _environment(env: str) -> dict[str, Any]:
     statement = [{"context": "resource",
                   "statements": [f'set(attributes["{ENVIRONMENT_ATTRIBUTE}"], "{env}")']}]
     return {"error_mode": "ignore", "trace_statements": statement, "metric_statements": statement,
             "log_statements": statement}
 
 
-def _tail_sampling(t: Telemetry, env: Environment, decision_wait: str) -> dict:
+def _tail_sampling(t: Telemetry, env: Environment, decision_wait: str) -> dict[str, Any]:
     return {
         "decision_wait": decision_wait,
         "num_traces": 50000,
@@ -104,7 +106,7 @@ def _tail_sampling(t: Telemetry, env: Environment, decision_wait: str) -> dict:
     }
 
 
-def config(t: Telemetry, env: Environment, local: LocalSinks | None = None) -> dict:
+def config(t: Telemetry, env: Environment, local: LocalSinks | None = None) -> dict[str, Any]:
     host = "127.0.0.1" if local else "0.0.0.0"
     red = " or ".join(f'resource.attributes["service.name"] == "{s}"' for s in t.red_services) or "false"
     processors = {
@@ -127,7 +129,7 @@ def config(t: Telemetry, env: Environment, local: LocalSinks | None = None) -> d
                                              "summary": "silent"}
     masking = ["redaction/allow_list", "transform/mask_names"]
     if local:
-        exporters: dict = {
+        exporters: dict[str, Any] = {
             "file/traces": {"path": str(local.traces_file)},
             "file/logs": {"path": str(local.logs_file)},
             "prometheus": {"endpoint": f"127.0.0.1:{local.prometheus_port}"},
@@ -187,7 +189,7 @@ def config(t: Telemetry, env: Environment, local: LocalSinks | None = None) -> d
     }
 
 
-def order_problems(cfg: dict) -> list[str]:
+def order_problems(cfg: dict[str, Any]) -> list[str]:
     """What `collector validate` does not check: memory_limiter first, batch last,
     redaction before any exporter, no correlation IDs left on metrics."""
     problems = []
@@ -206,7 +208,7 @@ def order_problems(cfg: dict) -> list[str]:
     return problems
 
 
-def components(configs: list[dict]) -> list[tuple[str, str]]:
+def components(configs: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(kind, type) of every component the configs use, sorted."""
     used = set()
     for cfg in configs:
@@ -216,8 +218,8 @@ def components(configs: list[dict]) -> list[tuple[str, str]]:
     return sorted(used)
 
 
-def builder_manifest(configs: list[dict]) -> dict:
-    manifest: dict = {"dist": {"name": c.OTEL_DISTRIBUTION, "description": "KFM OpenTelemetry Collector",
+def builder_manifest(configs: list[dict[str, Any]]) -> dict[str, Any]:
+    manifest: dict[str, Any] = {"dist": {"name": c.OTEL_DISTRIBUTION, "description": "KFM OpenTelemetry Collector",
                                "module": "example.com/kfm/kfm-otelcol", "output_path": "./dist",
                                "version": f"{c.OTEL_COLLECTOR_VERSION}-kfm"}}
     for kind, kind_type in components(configs):

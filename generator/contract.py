@@ -20,6 +20,8 @@ A problem reads "<out path>: <selector>: <what is wrong> (<rule or panel>)".
 """
 from __future__ import annotations
 
+from typing import Any
+
 import difflib
 import re
 from dataclasses import dataclass
@@ -65,7 +67,7 @@ def read_rendered(folder: Path) -> dict[str, str]:
 
 
 def check_contract(files: dict[str, str], exposition: str, *, root: str = "out",
-                   checked: dict[str, int] | None = None, declared: tuple = ()) -> list[str]:
+                   checked: dict[str, int] | None = None, declared: tuple[Any, ...] = ()) -> list[str]:
     """Problems of the rendered files against the helpers' exposition text; [] if none.
 
     A tree with no query to check is a problem (fail-closed). checked, if
@@ -80,7 +82,7 @@ def check_contract(files: dict[str, str], exposition: str, *, root: str = "out",
 
 
 class _Check:
-    def __init__(self, files: dict[str, str], exposition: str, root: str, declared: tuple = ()):
+    def __init__(self, files: dict[str, str], exposition: str, root: str, declared: tuple[Any, ...] = ()):
         self.root = root
         self.declared = {name: metric for metric in declared for name in metric.series_names()}
         self.problems: list[str] = []

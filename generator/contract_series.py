@@ -13,6 +13,8 @@ instance.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass
 
@@ -69,7 +71,7 @@ def native_histograms() -> dict[str, Series]:
             for name, labels in c.NATIVE_HISTOGRAMS.items()}
 
 
-def declared_series(declared: tuple) -> dict[str, Series]:
+def declared_series(declared: tuple[Any, ...]) -> dict[str, Series]:
     """Series of the definitions' Metric declarations (generator/declared_metrics.py)."""
     kinds = {"native_histogram": NATIVE_HISTOGRAM}
     found = {}
@@ -88,7 +90,7 @@ def _prometheus_name(otel_name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_:]", "_", otel_name)
 
 
-def span_metrics(path: str, config: dict) -> tuple[dict[str, Series], list[str]]:
+def span_metrics(path: str, config: dict[str, Any]) -> tuple[dict[str, Series], list[str]]:
     """Span metrics one collector config exports to Prometheus, and why any are missing."""
     found: dict[str, Series] = {}
     notes: list[str] = []

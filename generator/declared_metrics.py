@@ -16,6 +16,8 @@ metric comes from (the runbooks say so).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from dataclasses import dataclass, field
 
@@ -42,7 +44,7 @@ class Metric:
 
     name: str
     type: str
-    labels: tuple | dict = ()
+    labels: tuple[Any, ...] | dict[str, Any] = ()
     source: str = ""                  # where it comes from, for the runbooks and the contract report
     buckets: tuple[float, ...] = ()   # a classic histogram's bucket boundaries (seconds), for Latency
     defined_in: str = field(default="", compare=False)
@@ -131,7 +133,7 @@ class Metric:
             return {self.name: labels | {"quantile"}, self.name + "_count": labels, self.name + "_sum": labels}
         return {self.name: labels}
 
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type,
                 "labels": [[n, list(v) if v else None] for n, v in self._label_items()],
                 "source": self.source, "buckets": [float(b) for b in self.buckets]}

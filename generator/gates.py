@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from typing import Any, Callable
 
 import yaml
 
@@ -280,7 +280,7 @@ def report(results: list[GateResult]) -> str:
 
 # --- reading the rendered output ------------------------------------------------
 
-def _alerts(files: dict[str, str]) -> list[dict]:
+def _alerts(files: dict[str, str]) -> list[dict[str, Any]]:
     """Alerts of the plain rule files and of the PrometheusRule objects the GitOps controller syncs."""
     alerts = []
     rule_files = sorted(p for p in files if p.startswith(c.RULES_DIR) and p.endswith(".yaml"))

@@ -15,6 +15,8 @@ only what differs, all of it from the environments' definitions:
 """
 from __future__ import annotations
 
+from typing import Any
+
 import posixpath
 
 from . import conventions as c
@@ -28,13 +30,13 @@ COLLECTOR_TARGET = {"group": "opentelemetry.io", "version": "v1beta1", "kind": "
                     "name": c.COLLECTOR_OBJECT_NAME}
 
 
-def base_kustomization(paths: list[str]) -> dict:
+def base_kustomization(paths: list[str]) -> dict[str, Any]:
     """Every object file under the base folder, relative to it."""
     resources = sorted(posixpath.relpath(p, c.GITOPS_BASE) for p in paths)
     return {**KUSTOMIZATION, "resources": resources}
 
 
-def rule_patch(env: Environment, rule_object: dict) -> list[dict]:
+def rule_patch(env: Environment, rule_object: dict[str, Any]) -> list[dict[str, Any]]:
     """JSON Patch ops for one PrometheusRule in one environment."""
     ops = [{"op": "add", "path": jsonpatch.pointer(["metadata", "labels", key]), "value": value}
            for key, value in env.rule_selector]
@@ -54,7 +56,7 @@ def rule_patch(env: Environment, rule_object: dict) -> list[dict]:
     return ops
 
 
-def collector_patch(base_config: dict, env_config: dict) -> list[dict]:
+def collector_patch(base_config: dict[str, Any], env_config: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**op, "path": "/spec/config" + op["path"]} for op in jsonpatch.diff(base_config, env_config)]
 
 
@@ -62,8 +64,8 @@ def patch_name(kind: str, name: str) -> str:
     return f"{kind.lower()}-{name}"
 
 
-def overlay(env: Environment, rule_objects: list[dict], base_config: dict,
-            env_config: dict) -> dict[str, object]:
+def overlay(env: Environment, rule_objects: list[dict[str, Any]], base_config: dict[str, Any],
+            env_config: dict[str, Any]) -> dict[str, object]:
     """{path: document} of one environment's overlay: its kustomization and patches."""
     files: dict[str, object] = {}
     patches = []
@@ -90,7 +92,7 @@ def overlay(env: Environment, rule_objects: list[dict], base_config: dict,
 
 # --- the Kubernetes objects of the base ---------------------------------------------
 
-def prometheus_rule(name: str, service: str, groups: list[dict], digest: str) -> dict:
+def prometheus_rule(name: str, service: str, groups: list[dict[str, Any]], digest: str) -> dict[str, Any]:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
@@ -107,7 +109,7 @@ def prometheus_rule(name: str, service: str, groups: list[dict], digest: str) ->
     }
 
 
-def collector_object(cfg: dict) -> dict:
+def collector_object(cfg: dict[str, Any]) -> dict[str, Any]:
     """The OpenTelemetryCollector object of the GitOps base; overlays patch its config."""
     return {
         "apiVersion": "opentelemetry.io/v1beta1",

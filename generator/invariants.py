@@ -7,6 +7,8 @@ creates the series at 1 and which ``increase()`` alone cannot see.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass, field
 
@@ -37,7 +39,7 @@ class Invariant:
     by: tuple[str, ...] = ()
     window: str = "10m"
     severity: str = PAGE
-    labels: tuple | dict = ()
+    labels: tuple[Any, ...] | dict[str, Any] = ()
     dashboard_uid: str = c.OVERVIEW_DASHBOARD_UID
     defined_in: str = field(default="", compare=False)
 
@@ -59,7 +61,7 @@ class Invariant:
         except SelectorError as error:
             p.add("counter", str(error))
         trouble = fields.tuple_problem(self.by, "label names")
-        by: tuple = self.by if trouble is None else ()
+        by: tuple[Any, ...] = self.by if trouble is None else ()
         if trouble:
             p.add("by", trouble)
         for label in by:
@@ -100,6 +102,10 @@ class Invariant:
                 if isinstance(item, tuple) and len(item) == 2 and item[0] in by:
                     p.add("labels", f"{item[0]!r} is a dimension of the alert (by); a fixed label would overwrite it")
 
+    def label_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The labels as (name, value) pairs (they are, once constructed and valid)."""
+        return self.labels if isinstance(self.labels, tuple) else ()
+
     def expr(self) -> str:
         sel = parse_selector(self.counter).render()
         by = f" by ({', '.join(self.by)})" if self.by else ""
@@ -110,7 +116,7 @@ class Invariant:
                 f"or\n"
                 f"sum{by} ({sel} unless last_over_time({sel}[{NEW_SERIES_LOOKBACK}] offset {self.window})) > 0")
 
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, Any]:
         return {"name": self.name, "counter": self.counter, "summary": self.summary,
                 "description": self.description, "owner": self.owner, "runbook": self.runbook,
                 "by": list(self.by), "window": self.window, "severity": self.severity,

@@ -16,10 +16,10 @@ def pointer(parts: list[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-def diff(old: Any, new: Any, at: list[str | int] | None = None) -> list[dict]:
+def diff(old: Any, new: Any, at: list[str | int] | None = None) -> list[dict[str, Any]]:
     at = at or []
     if isinstance(old, dict) and isinstance(new, dict):
-        ops: list[dict] = []
+        ops: list[dict[str, Any]] = []
         for key in sorted(set(old) | set(new), key=lambda k: (type(k).__name__, str(k))):
             if key not in new:
                 ops.append({"op": "remove", "path": pointer(at + [key])})
@@ -35,7 +35,7 @@ def diff(old: Any, new: Any, at: list[str | int] | None = None) -> list[dict]:
     return [{"op": "replace", "path": pointer(at), "value": new}]
 
 
-def apply(document: Any, ops: list[dict]) -> Any:
+def apply(document: Any, ops: list[dict[str, Any]]) -> Any:
     """Apply test/add/remove/replace ops to a copy of document (for tests and checks)."""
     result = copy.deepcopy(document)
     for op in ops:

@@ -5,6 +5,8 @@ documented in docs/dashboards.md, next to each rule.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass
 
@@ -92,7 +94,7 @@ def known_metrics(recorded: set[str]) -> set[str]:
     return names
 
 
-def lint(boards: list[dict], recorded: set[str]) -> list[Finding]:
+def lint(boards: list[dict[str, Any]], recorded: set[str]) -> list[Finding]:
     findings: list[Finding] = []
     uids = {b.get("uid") for b in boards}
     metrics = known_metrics(recorded)
@@ -125,7 +127,7 @@ def lint(boards: list[dict], recorded: set[str]) -> list[Finding]:
     return sorted(findings)
 
 
-def _lint_panel(panel: dict, add, metrics: set[str]) -> None:
+def _lint_panel(panel: dict[str, Any], add, metrics: set[str]) -> None:
     title = str(panel.get("title") or "<untitled>")
     if not panel.get("title"):
         add("panel-title", title, "every panel needs a title")

@@ -10,6 +10,8 @@ Grafana variables are accepted where Grafana puts them: inside ranges
 """
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass
 
@@ -63,7 +65,7 @@ class Literal:            # a number or a string
 @dataclass(frozen=True)
 class Call:
     function: str
-    args: tuple
+    args: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -213,8 +215,8 @@ class _Parser:
             return Binary("^", base, self.power(), **self.modifiers("^"))
         return base
 
-    def modifiers(self, op: str) -> dict:
-        found: dict = {}
+    def modifiers(self, op: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
         if op in COMPARISONS and self.is_word("bool"):
             self.i += 1
             found["bool_modifier"] = True
@@ -293,7 +295,7 @@ class _Parser:
         except SelectorError as error:
             raise PromQLError(str(error)) from None
 
-    def arguments(self) -> tuple:
+    def arguments(self) -> tuple[Any, ...]:
         self.expect("(")
         args = []
         while not self.is_op(")"):

@@ -8,6 +8,8 @@ redaction and transform processors of the pinned collector release.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import json
 
 from . import conventions as c
@@ -95,7 +97,7 @@ def ottl_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def masking_statements(extra: tuple[str, ...]) -> dict:
+def masking_statements(extra: tuple[str, ...]) -> dict[str, Any]:
     """transform statements masking the places the redaction processor does not: span names, span
     status messages and span event names (it masks attribute values and log bodies itself)."""
     def each(field: str) -> list[str]:

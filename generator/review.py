@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
+from typing import Any, Callable
 
 import yaml
 
@@ -37,7 +37,7 @@ class SLOFacts:
         return int(((1 - self.objective) * parse_duration(self.period)).to_integral_value())
 
 
-def _rule_documents(files: dict[str, str]) -> dict[str, dict]:
+def _rule_documents(files: dict[str, str]) -> dict[str, dict[str, Any]]:
     return {p: yaml.safe_load(t) for p, t in sorted(files.items())
             if p.startswith(c.RULES_DIR) and p.endswith(".rules.yaml")}
 
@@ -100,7 +100,7 @@ def dashboards(files: dict[str, str]) -> dict[str, dict[str, str]]:
     return found
 
 
-def per_environment(files: dict[str, str], path_of: Callable[[str], str]) -> dict[str, dict]:
+def per_environment(files: dict[str, str], path_of: Callable[[str], str]) -> dict[str, dict[str, Any]]:
     """environment -> parsed YAML of the files named by a conventions path function."""
     prefix, _, suffix = path_of("\0").partition("\0")
     found = {}
@@ -153,7 +153,7 @@ def _alert_name(key: tuple[str, str]) -> str:
     return f"`{key[0]}`" + (f" `{key[1]}`" if key[1] else "")
 
 
-def _alert_section(old: dict, new: dict) -> list[str]:
+def _alert_section(old: dict[tuple[str, str], Any], new: dict[tuple[str, str], Any]) -> list[str]:
     added = sorted(set(new) - set(old))
     removed = sorted(set(old) - set(new))
     changed = []
@@ -186,7 +186,7 @@ def _alert_section(old: dict, new: dict) -> list[str]:
     return lines
 
 
-def _dashboard_section(old: dict, new: dict) -> list[str]:
+def _dashboard_section(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     rows = []
     for uid in sorted(set(old) | set(new)):
         if uid not in old:
@@ -222,7 +222,7 @@ def recordings(files: dict[str, str]) -> dict[tuple[str, str], str]:
     return found
 
 
-def _recording_section(old: dict, new: dict) -> list[str]:
+def _recording_section(old: dict[tuple[str, str], Any], new: dict[tuple[str, str], Any]) -> list[str]:
     changed: dict[str, list[str]] = {}
     for key in sorted(set(old) | set(new)):
         if old.get(key) != new.get(key):
@@ -251,7 +251,7 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _config_section(title: str, nothing: str, old: dict, new: dict) -> list[str]:
+def _config_section(title: str, nothing: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     lines = [f"### {title}", ""]
     any_change = False
     for env in sorted(set(old) | set(new)):
@@ -288,7 +288,7 @@ def paging_environments(files: dict[str, str]) -> set[str]:
             if any(route.get("receiver") == PAGE_RECEIVER for route in ((cfg or {}).get("route") or {}).get("routes", []))}
 
 
-def _let_through(cfg: dict) -> tuple[set[str] | None, set[str]]:
+def _let_through(cfg: dict[str, Any]) -> tuple[set[str] | None, set[str]]:
     """The keys an environment's collector lets through (None: every key) and the patterns it masks."""
     processor = (cfg.get("processors") or {}).get(ALLOW_LIST)
     if not processor:
@@ -297,7 +297,7 @@ def _let_through(cfg: dict) -> tuple[set[str] | None, set[str]]:
     return keys, set(processor.get("blocked_values") or ())
 
 
-def _redaction_section(old: dict[str, dict], new: dict[str, dict], paging: set[str]) -> list[str]:
+def _redaction_section(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]], paging: set[str]) -> list[str]:
     """What leaves the collector, per environment: keys let through and patterns masked, added or
     removed. A paging environment's (prod's) changes come first and are marked."""
     lines = ["### What leaves the collector", ""]

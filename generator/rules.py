@@ -9,6 +9,8 @@ traffic-weighted period ratio, the remaining budget and burn rates.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 from . import conventions as c
@@ -38,13 +40,13 @@ def _slo_sel(slo: SLO) -> str:
     return c.slo_matcher(slo.name)
 
 
-def slo_groups(slo: SLO) -> tuple[list[dict], RuleCounts]:
+def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
     """The SLO's alerting group and its period (budget) group."""
     sli = slo.sli
     base = sli.base_rules(slo.name, slo.base_window_seconds)
     constants = [r for r in base if r["expr"].startswith("vector(")]
     raw = [r for r in base if not r["expr"].startswith("vector(")]
-    windows: list[dict] = []
+    windows: list[dict[str, Any]] = []
     pairs = slo.all_pairs()
     for window in windows_needed(pairs):
         windows.append({"record": c.error_ratio(window), "expr": sli.window_ratio_expr(slo.name, window, slo.base_window_seconds),
@@ -118,7 +120,7 @@ def _annotations(slo: SLO, alert: str, summary: str, description: str, panel: in
     }
 
 
-def burn_alert(slo: SLO, pair: WindowPair) -> dict:
+def burn_alert(slo: SLO, pair: WindowPair) -> dict[str, Any]:
     threshold = text(pair.threshold(slo.error_budget))
     sel = _slo_sel(slo)
     expr = (f"{c.error_ratio(pair.long)}{sel} > {threshold}\n"
@@ -150,7 +152,7 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict:
             "annotations": _annotations(slo, alert, summary, description, panel)}
 
 
-def no_data_alert(slo: SLO) -> dict:
+def no_data_alert(slo: SLO) -> dict[str, Any]:
     sources = literal(", ".join(s.render() for s in slo.sli.source_selectors()))
     subject = slo.sli.no_data_subject()
     summary = f"No data for the SLI of {subject}{slo.name}: its burn-rate alerts cannot fire"
@@ -164,11 +166,11 @@ def no_data_alert(slo: SLO) -> dict:
             "annotations": _annotations(slo, c.no_data_alert(slo.name), summary, description)}
 
 
-def invariants_group(invariants: tuple[Invariant, ...]) -> tuple[dict, RuleCounts]:
+def invariants_group(invariants: tuple[Invariant, ...]) -> tuple[dict[str, Any], RuleCounts]:
     rules = []
     for inv in invariants:
         labels = {c.SEVERITY_LABEL: inv.severity, c.TEAM_LABEL: literal(inv.owner)}
-        labels.update({name: literal(value) for name, value in inv.labels})
+        labels.update({name: literal(value) for name, value in inv.label_pairs()})
         rules.append({"alert": inv.name, "expr": inv.expr(), "labels": dict(sorted(labels.items())),
                       "annotations": {"summary": inv.summary, "description": inv.description,
                                       "runbook_url": c.runbook_url(inv.name),

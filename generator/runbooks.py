@@ -5,6 +5,8 @@ queries to run, the dashboards, first steps (hand-written in the definition's
 """
 from __future__ import annotations
 
+from typing import Any
+
 from decimal import Decimal
 
 from . import conventions as c
@@ -65,7 +67,7 @@ def _slo_queries(slo: SLO, pairs) -> list[str]:
     return lines + slo.sli.runbook_queries()
 
 
-def _declared_sources(slo: SLO, catalog: Catalog) -> list:
+def _declared_sources(slo: SLO, catalog: Catalog) -> list[Any]:
     """The Metric declarations the SLI's source selectors read (none for KFM's own helpers' metrics)."""
     names = {s.metric for s in slo.sli.source_selectors()}
     return [m for m in catalog.metrics if names & set(m.series_names())]
@@ -86,7 +88,7 @@ def _dashboards(slo: SLO, panels: list[tuple[str, int]]) -> list[tuple[str, str,
     return links
 
 
-def _common(slo: SLO, catalog: Catalog, severity: str) -> dict:
+def _common(slo: SLO, catalog: Catalog, severity: str) -> dict[str, Any]:
     return {"slo": slo, "source": catalog.relative(slo.defined_in), "facts": _slo_facts(slo, catalog, severity),
             "declared": _origins(slo, catalog), "written": slo.runbook.strip(), "team": catalog.team(slo.owner)}
 
@@ -128,16 +130,16 @@ def invariant_runbook(inv: Invariant, catalog: Catalog) -> str:
                     ("SLO overview", f"{grafana}/d/{c.OVERVIEW_DASHBOARD_UID}", "")])
 
 
-def _inputs(catalog: Catalog, owner: str, definition: dict) -> list:
+def _inputs(catalog: Catalog, owner: str, definition: dict[str, Any]) -> list[Any]:
     """What a runbook is rendered from, for its definitions hash."""
     team = catalog.team(owner)
     envs = [[e.name, e.pages] for e in catalog.telemetry.environments] if catalog.telemetry else []
     return [definition, team.canonical() if team else None, envs, *prose.overrides_digest(catalog.root)]
 
 
-def render_runbooks(catalog: Catalog) -> dict[str, tuple[str, str, list]]:
+def render_runbooks(catalog: Catalog) -> dict[str, tuple[str, str, list[Any]]]:
     """{path: (markdown, source file, hash inputs)} for every alert."""
-    files: dict[str, tuple[str, str, list]] = {}
+    files: dict[str, tuple[str, str, list[Any]]] = {}
     for slo in catalog.slos:
         inputs = _inputs(catalog, slo.owner, slo.canonical())
         declared = _declared_sources(slo, catalog)

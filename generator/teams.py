@@ -3,6 +3,8 @@ does not answer. Defined in alerts/teams.py as TEAMS; runbooks print the
 escalation path and the policy gates require every owner to be one of them."""
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass, field
 
@@ -34,5 +36,5 @@ class Team:
                 p.add(name, f"a team needs its {name.replace('_', '-')}" if "give the" in trouble else trouble)
         p.raise_if_any()
 
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, Any]:
         return {"name": self.name, "on_call": self.on_call, "escalation": self.escalation, "channel": self.channel}

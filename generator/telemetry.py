@@ -2,6 +2,8 @@
 environment samples, redacts and exports it. Rendered by collector.py."""
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass, field
 
@@ -187,7 +189,7 @@ class Telemetry:
         return redaction.allowed_keys((*self.allowed_attributes, *self.hash_attributes,
                                        *env.debug_allowed_attributes))
 
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, Any]:
         return {
             "services": list(self.services), "red_services": list(self.red_services),
             "slow_trace_services": list(self.slow_trace_services), "slow_trace_ms": self.slow_trace_ms,

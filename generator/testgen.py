@@ -26,7 +26,7 @@ import math
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
+from typing import Any, Callable
 
 from . import conventions as c
 from . import gotemplate
@@ -52,16 +52,16 @@ def _alerts_selector(matchers: dict[str, str]) -> str:
     return "ALERTS" + labels_text(matchers)
 
 
-def _expect_none(tick: int, matchers: dict[str, str]) -> dict:
+def _expect_none(tick: int, matchers: dict[str, str]) -> dict[str, Any]:
     return {"expr": _alerts_selector(matchers), "eval_time": _at(tick), "exp_samples": []}
 
 
-def _expanded_labels(alert: dict, extra: dict[str, str]) -> dict[str, str]:
+def _expanded_labels(alert: dict[str, Any], extra: dict[str, str]) -> dict[str, str]:
     """The alert's labels as Prometheus expands them (label values are templates too)."""
     return {**{k: gotemplate.expand(v, {}, "") for k, v in alert["labels"].items()}, **extra}
 
 
-def _expect_firing(tick: int, alert: dict, extra: dict[str, str]) -> dict:
+def _expect_firing(tick: int, alert: dict[str, Any], extra: dict[str, str]) -> dict[str, Any]:
     labels = {**_expanded_labels(alert, extra), "alertname": alert["alert"], "alertstate": "firing"}
     return {"expr": _alerts_selector({"alertname": alert["alert"], c.TIER_LABEL: alert["labels"][c.TIER_LABEL],
                                       "alertstate": "firing"}),
@@ -77,12 +77,12 @@ class Scenario:
     name: str
     explanation: list[str]
     ticks: int
-    input_series: list[dict]
-    expr_tests: list[dict]
-    alert_tests: list[dict]
+    input_series: list[dict[str, Any]]
+    expr_tests: list[dict[str, Any]]
+    alert_tests: list[dict[str, Any]]
 
-    def as_test(self) -> dict:
-        test: dict = {"interval": _at(1), "input_series": self.input_series}
+    def as_test(self) -> dict[str, Any]:
+        test: dict[str, Any] = {"interval": _at(1), "input_series": self.input_series}
         if self.alert_tests:
             test["alert_rule_test"] = self.alert_tests
         if self.expr_tests:
@@ -104,7 +104,7 @@ def _changes(states: list[bool], start: int) -> list[tuple[int, bool]]:
 
 
 def _transition_checks(slo: SLO, pair: WindowPair, runs: States, extra: dict[str, str],
-                       start: int, why: list[str], label: str) -> list[dict]:
+                       start: int, why: list[str], label: str) -> list[dict[str, Any]]:
     """Assert each firing start and stop after `start` within one evaluation interval, on both
     Prometheus 2.x and 3.x: before the earlier predicted tick and after the later one."""
     alert = burn_alert(slo, pair)
@@ -181,7 +181,7 @@ class _Scenarios:
                     return True
         return False
 
-    def _slo_quiet(self, tick: int, **extra: str) -> dict:
+    def _slo_quiet(self, tick: int, **extra: str) -> dict[str, Any]:
         return _expect_none(tick, {c.SLO_LABEL: self.slo.name, **extra})
 
     # scenarios ------------------------------------------------------------
@@ -374,7 +374,7 @@ class _Scenarios:
 
     @staticmethod
     def _scenario(name: str, why: list[str], end: int, series: SeriesAt,
-                  checks: list[dict], alert_tests: list[dict] | None = None) -> Scenario:
+                  checks: list[dict[str, Any]], alert_tests: list[dict[str, Any]] | None = None) -> Scenario:
         return Scenario(name, why, end, series(end), checks, alert_tests or [])
 
     def all(self) -> list[Scenario]:
@@ -420,7 +420,7 @@ def test_subject(slo: SLO) -> tuple[SLO, list[str]]:
     return dataclasses.replace(slo, sli=sli), comment
 
 
-def _shift_for_query_offset(slo: SLO, test: dict, offset: int) -> None:
+def _shift_for_query_offset(slo: SLO, test: dict[str, Any], offset: int) -> None:
     """promtool evaluates the groups up to the latest eval_time, then runs promql_expr_test over the
     stored series: with a query_offset those hold each sample at t - offset, so they match the
     unshifted predictions once the groups have run `offset` past the last one. alert_rule_test is
@@ -445,7 +445,7 @@ def scenarios(slo: SLO) -> list[Scenario]:
     return _Scenarios(slo).all()
 
 
-def test_file(rule_file: str, slo: SLO) -> tuple[dict, list[tuple[str, list[str]]]]:
+def test_file(rule_file: str, slo: SLO) -> tuple[dict[str, Any], list[tuple[str, list[str]]]]:
     """The promtool test file of one SLO, and a comment per test group."""
     tests = []
     comments = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, TYPE_CHECKING
 from decimal import Decimal
 from fractions import Fraction
 
@@ -180,7 +180,7 @@ def native_notation(good: list[int], bad: list[int], scale: int, buckets: tuple[
     return " ".join(parts)
 
 
-def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[dict]:
+def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[dict[str, Any]]:
     scale = history.scale
     total = list(history.total)
     bad = list(history.bad)
@@ -213,7 +213,7 @@ def event_input_series(shape: EventSeriesShape, history: EventHistory) -> list[d
 # --- freshness series ---------------------------------------------------------
 
 def freshness_series(metric: Selector, datasets: list[str], end: int, victim: str | None,
-                      victim_values: list[int] | None) -> list[dict]:
+                      victim_values: list[int] | None) -> list[dict[str, Any]]:
     """Last-success series of `metric`: every dataset refreshed each tick, except the victim's own values."""
     base = metric.equality_labels()
     fresh = f"0+{TICK}x{end}"  # the last success is always "now"

@@ -20,7 +20,7 @@ import functools
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
@@ -123,7 +123,7 @@ class KfmInstruments:
                 attributes[key] = value
         return attributes
 
-    def _finished_span(self, name: str, attributes: dict, end: float, seconds: float, error: bool) -> None:
+    def _finished_span(self, name: str, attributes: dict[str, Any], end: float, seconds: float, error: bool) -> None:
         end_ns = round(end * _NS)
         span = self._tracer.start_span(name, attributes=attributes, start_time=end_ns - round(seconds * _NS))
         if error:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable, ClassVar, Protocol
+from typing import Any, Callable, ClassVar, Protocol, TYPE_CHECKING
 
 from .. import conventions as c
 from .. import fields
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 ZERO_TRAFFIC_FLOOR = "1e-9"
 
 Problems = list[tuple[str, str]]          # (field, message) of one definition
-SeriesAt = Callable[[int], list[dict]]    # the input series of a scenario up to a tick
+SeriesAt = Callable[[int], list[dict[str, Any]]]    # the input series of a scenario up to a tick
 Ratios = dict[str, "RatioSeries"]         # Semantics -> the SLI's ratios as that Prometheus reads them
 
 
@@ -82,7 +82,7 @@ class ScenarioSeries(Protocol):
     def outage(self, start: int, horizon: int) -> Run:
         """Healthy until `start`, then everything bad."""
 
-    def outage_checks(self, slo: "SLO", end: int) -> list[dict]:
+    def outage_checks(self, slo: "SLO", end: int) -> list[dict[str, Any]]:
         """Extra promql_expr_test checks of the outage scenario at its last tick."""
 
     def partial(self, start: int, horizon: int, error: Fraction) -> Run | None:
@@ -120,7 +120,7 @@ class SLIKind(ABC):
         """Every problem of this SLI, as (field, message); the field starts with `sli.`."""
 
     @abstractmethod
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, Any]:
         """The SLI as plain data: what the definitions hash of its files covers."""
 
     # --- rules -----------------------------------------------------------------
@@ -129,7 +129,7 @@ class SLIKind(ABC):
         """The raw series the SLI reads (the metric contract checks them; the no-data alert names them)."""
 
     @abstractmethod
-    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict]:
+    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict[str, Any]]:
         """The base recordings: constants first (`vector(...)`), then the rules that read raw series
         over the staging window `base` (5m; shorter only for a compressed test period)."""
 

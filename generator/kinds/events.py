@@ -10,7 +10,7 @@ import math
 from abc import abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, TYPE_CHECKING
 
 from .. import conventions as c
 from ..durations import format_duration
@@ -63,7 +63,7 @@ class EventSLI(SLIKind):
     def _sum_rate(self, selector: Selector, base: int = c.BASE_WINDOW_SECONDS) -> str:
         return f"sum{self.by_clause()}(rate({selector.render()}[{format_duration(base)}]))"
 
-    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict]:
+    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict[str, Any]]:
         src = self.sources()
         total = self._sum_rate(src.total, base)
         if src.bad is not None:
@@ -136,7 +136,7 @@ class EventScenarioSeries:
         self.per_tick = max(PER_TICK, Fraction(math.ceil(Fraction(2 * slo.alerting.min_events, shortest_long))))
 
     def _events(self, ticks: int, error: Callable[[int], Fraction],
-                per_tick: Fraction | None = None) -> tuple[Callable[[int], list[dict]], Ratios]:
+                per_tick: Fraction | None = None) -> tuple[Callable[[int], list[dict[str, Any]]], Ratios]:
         history = event_history(ticks, self.per_tick if per_tick is None else per_tick, error)
         shape = self.shape
         # How the base rules combine the series written (each extrapolates on its own in 3.x).
@@ -145,7 +145,7 @@ class EventScenarioSeries:
         bad_is_direct = shape.part_is_bad and classic
         one_histogram = shape.native_buckets is not None
 
-        def upto(end: int) -> list[dict]:
+        def upto(end: int) -> list[dict[str, Any]]:
             return event_input_series(shape, history.upto(end))
         return upto, {Semantics.CLOSED: RatioSeries(history, one_histogram=one_histogram),
                       Semantics.LEFT_OPEN: RatioSeries(history, Semantics.LEFT_OPEN, total_is_sum, bad_is_direct,
@@ -164,7 +164,7 @@ class EventScenarioSeries:
         series, ratios = self._events(horizon, lambda k: Fraction(int(k > start)))
         return Run([f"healthy for {at(start)}, then every event fails"], series, ratios)
 
-    def outage_checks(self, slo: "SLO", end: int) -> list[dict]:
+    def outage_checks(self, slo: "SLO", end: int) -> list[dict[str, Any]]:
         return []
 
     def partial(self, start: int, horizon: int, error: Fraction) -> Run | None:
@@ -187,7 +187,7 @@ class EventScenarioSeries:
                    series, ratios)
 
     def no_data(self, ticks: int) -> NoDataRun:
-        def series(end: int) -> list[dict]:
+        def series(end: int) -> list[dict[str, Any]]:
             return [{"series": 'up{job="unrelated"}', "values": f"1+0x{end}"}]
         return NoDataRun(["no series of the SLI at all: the no-data alert fires after its `for`"], series,
                          self.absent_labels)

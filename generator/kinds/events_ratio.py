@@ -1,6 +1,8 @@
 """EventsRatio: bad (or good) events over total events, both counters."""
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 from .. import fields
@@ -23,7 +25,7 @@ class EventsRatio(EventSLI):
     bad: str | None = None
     good: str | None = None
     group_by: tuple[str, ...] = ()
-    examples: tuple | dict = ()
+    examples: tuple[Any, ...] | dict[str, Any] = ()
     kind = "events_ratio"
 
     def __post_init__(self) -> None:
@@ -38,7 +40,8 @@ class EventsRatio(EventSLI):
             object.__setattr__(self, "examples", frozen)
 
     def example_labels(self) -> dict[str, dict[str, str]]:
-        return {side: dict(labels) for side, labels in self.examples}
+        pairs = self.examples if isinstance(self.examples, tuple) else ()   # a tuple once constructed
+        return {side: dict(labels) for side, labels in pairs}
 
     def sources(self) -> EventSources:
         return EventSources(
@@ -63,7 +66,7 @@ class EventsRatio(EventSLI):
         shape_ok = isinstance(self.examples, tuple) and all(
             isinstance(item, tuple) and len(item) == 2 and item[0] in ("bad", "good") and isinstance(item[1], tuple)
             and all(isinstance(pair, tuple) and len(pair) == 2 for pair in item[1]) for item in self.examples)
-        if not shape_ok:
+        if not shape_ok or not isinstance(self.examples, tuple):
             found.append(("sli.examples", "give examples as {'bad': {label: value}, 'good': {label: value}}"))
         else:
             for side, labels in self.examples:
@@ -76,6 +79,6 @@ class EventsRatio(EventSLI):
         group_by_problems(self.group_by, found)
         return found
 
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, Any]:
         return {"kind": "events_ratio", "total": self.total, "bad": self.bad, "good": self.good,
                 "group_by": list(self.group_by), "examples": self.example_labels()}

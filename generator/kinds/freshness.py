@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, TYPE_CHECKING
 
 from .. import conventions as c
 from .. import fields
@@ -108,7 +108,7 @@ class Freshness(SLIKind):
     def selector(self) -> Selector:
         return parse_selector(self.metric)
 
-    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict]:
+    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict[str, Any]]:
         rules = [
             {"record": c.FRESHNESS_MAX_AGE, "expr": f"vector({item.max_age_seconds})",
              "labels": {c.SLO_LABEL: slo, c.DATASET: item.dataset}}
@@ -133,7 +133,7 @@ class Freshness(SLIKind):
     def source_selectors(self) -> list[Selector]:
         return [self.selector()]
 
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, Any]:
         return {"kind": "freshness", "metric": self.metric,
                 "datasets": [[d.dataset, d.max_age, d.cadence] for d in self.datasets]}
 
@@ -179,7 +179,7 @@ class FreshnessScenarioSeries:
         self.labels = {c.DATASET: self.victim.dataset}
 
     def _fresh(self, ticks: int, victim: list[int] | None,
-               drop_victim: bool = False) -> tuple[Callable[[int], list[dict]], Ratios | None]:
+               drop_victim: bool = False) -> tuple[Callable[[int], list[dict[str, Any]]], Ratios | None]:
         datasets = [d.dataset for d in self.sli.datasets]
         victim_values = victim if victim is not None else always_fresh(ticks)
         ratio: Ratios | None
@@ -191,7 +191,7 @@ class FreshnessScenarioSeries:
             ratio = {semantics: RatioSeries(history, semantics) for semantics in Semantics.ALL}
         metric = self.sli.selector()
 
-        def upto(end: int) -> list[dict]:
+        def upto(end: int) -> list[dict[str, Any]]:
             return freshness_series(metric, datasets, end, self.victim.dataset, victim_values)
         return upto, ratio
 
@@ -213,7 +213,7 @@ class FreshnessScenarioSeries:
         return Run([f"{self.victim.dataset} (max age {self.victim.max_age}) turns stale at {at(start)}: its last "
                     f"success was {self.victim.max_age} before; the other datasets stay fresh"], series, ratios)
 
-    def outage_checks(self, slo: "SLO", end: int) -> list[dict]:
+    def outage_checks(self, slo: "SLO", end: int) -> list[dict[str, Any]]:
         others = Selector("ALERTS", (Matcher(c.SLO_LABEL, "=", slo.name),
                                      Matcher(c.DATASET, "!=", self.victim.dataset)))
         return [{"expr": others.render(), "eval_time": at(end), "exp_samples": []}]

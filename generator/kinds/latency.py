@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, TYPE_CHECKING
 
 from .. import conventions as c
 from .. import fields
@@ -68,7 +68,7 @@ class Latency(EventSLI):
         """The native histogram's summed rate over the staging window."""
         return self._sum_rate(self.sources().total, base)
 
-    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict]:
+    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict[str, Any]]:
         if not self.native:
             return super().base_rules(slo, base)
         rate = self.histogram_rate(base)
@@ -161,7 +161,7 @@ class Latency(EventSLI):
                      f"({', '.join(map(repr, declaration.buckets))}; {relative(declaration.defined_in)})")]
         return []
 
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, Any]:
         found = {"kind": "latency", "histogram": self.histogram,
                  "threshold_seconds": self.threshold_seconds, "group_by": list(self.group_by)}
         if self.native:
