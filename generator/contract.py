@@ -20,7 +20,7 @@ A problem reads "<out path>: <selector>: <what is wrong> (<rule or panel>)".
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import difflib
 import re
@@ -151,7 +151,7 @@ class _Check:
 
     # --- label sets of expressions -------------------------------------------
 
-    def info(self, node) -> Info:
+    def info(self, node: object) -> Info:
         if isinstance(node, VectorSelector):
             return self.selector(node)
         if isinstance(node, Literal):
@@ -166,11 +166,11 @@ class _Check:
             return self.binary(node)
         raise AssertionError(f"unknown node {node!r}")
 
-    def subject(self, node) -> str:
+    def subject(self, node: object) -> str:
         found = selectors(node)
         return ", ".join(dict.fromkeys(sel.text for sel in found)) if found else "expression"
 
-    def require(self, node, labels, info: Info, clause: str) -> None:
+    def require(self, node: object, labels: Iterable[str], info: Info, clause: str) -> None:
         if info.labels is None:
             return
         for label in labels:
@@ -329,7 +329,7 @@ class _Check:
         close = difflib.get_close_matches(metric, sorted(known), n=1, cutoff=0.8)
         return f" (did you mean {close[0]}?)" if close else ""
 
-    def check_value(self, node: VectorSelector, matcher) -> None:
+    def check_value(self, node: VectorSelector, matcher: Matcher) -> None:
         base = re.sub(r"(_bucket|_count|_sum)$", "", node.selector.metric)
         allowed = (c.METRIC_LABELS.get(base) or c.METRIC_LABELS.get(node.selector.metric) or ("", {}))[1].get(
             matcher.label)
@@ -348,7 +348,7 @@ class _Check:
 
     # --- series made by rules ------------------------------------------------
 
-    def record_labels(self, metric: str, matchers=()) -> frozenset[str] | None:
+    def record_labels(self, metric: str, matchers: Iterable[Matcher] = ()) -> frozenset[str] | None:
         """Labels of a recorded series: of the rules recording it that the matchers can select."""
         rules = self.records[metric]
         return self.rules_labels([rule for rule in rules if self.can_match(rule, matchers)] or rules, set())
@@ -366,7 +366,7 @@ class _Check:
             labels |= info.labels | {key for key, _ in rule.labels}
         return frozenset(labels)
 
-    def can_match(self, rule: q.Rule, matchers) -> bool:
+    def can_match(self, rule: q.Rule, matchers: Iterable[Matcher]) -> bool:
         static, inferred = dict(rule.labels), self.rule_result(rule)[0].labels
         for matcher in matchers:
             if matcher.label in static:

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from typing import Any
 
 import yaml
 
@@ -54,7 +55,7 @@ def selected(files: dict[str, str], pattern: str) -> list[str]:
     return sorted(path for path in files if fnmatch(path, pattern))
 
 
-def load(path: str, text: str):
+def load(path: str, text: str) -> Any:
     """The parsed file; ValueError naming the file if it does not parse."""
     try:
         return json.loads(text) if path.endswith(".json") else yaml.load(text, Loader=_YAML_LOADER)
@@ -62,7 +63,7 @@ def load(path: str, text: str):
         raise ValueError(f"{path}: cannot be read: {' '.join(str(error).split())}") from None
 
 
-def rules(path: str, document) -> list[Rule]:
+def rules(path: str, document: Any) -> list[Rule]:
     found = []
     groups = document.get("groups") if isinstance(document, dict) else None
     for group in groups or []:
@@ -74,7 +75,7 @@ def rules(path: str, document) -> list[Rule]:
     return found
 
 
-def dashboard_queries(path: str, document) -> list[Query]:
+def dashboard_queries(path: str, document: Any) -> list[Query]:
     found: list[Query] = []
     _walk_dashboard(path, document, "dashboard", found)
     templating = document.get("templating") if isinstance(document, dict) else None
@@ -91,7 +92,7 @@ def dashboard_queries(path: str, document) -> list[Query]:
     return found
 
 
-def _walk_dashboard(path: str, node, where: str, found: list[Query]) -> None:
+def _walk_dashboard(path: str, node: Any, where: str, found: list[Query]) -> None:
     if isinstance(node, dict):
         if "title" in node and ("targets" in node or "type" in node):
             where = f"panel {node['title']!r}"
@@ -105,7 +106,7 @@ def _walk_dashboard(path: str, node, where: str, found: list[Query]) -> None:
             _walk_dashboard(path, item, where, found)
 
 
-def collector_references(path: str, config) -> list[MetricReference]:
+def collector_references(path: str, config: Any) -> list[MetricReference]:
     """Metric names the filter/transform processors of metrics pipelines match on."""
     config = config if isinstance(config, dict) else {}
     pipelines = ((config.get("service") or {}).get("pipelines") or {})
@@ -121,7 +122,7 @@ def collector_references(path: str, config) -> list[MetricReference]:
     return found
 
 
-def _walk_processor(path: str, where: str, node, regexp: bool, found: list[MetricReference]) -> None:
+def _walk_processor(path: str, where: str, node: Any, regexp: bool, found: list[MetricReference]) -> None:
     if isinstance(node, dict):
         regexp = regexp or node.get("match_type") == "regexp"
         for key, value in node.items():

@@ -112,7 +112,7 @@ _PLACEHOLDER = r"(?!(true|false|null|none|yes|no|~)\b)"
 _GENERATED = r"(?=[^\s\"'`,}{]*[0-9!#%^&*+/=])"
 # The alphabet of an AWS secret access key (base64 without padding).
 _B64 = "A-Za-z0-9/+"
-SECRET_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")),
     ("AWS access key", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
     # 40 characters of [A-Za-z0-9/+] with an upper-case letter, a lower-case letter and a digit, and

@@ -5,7 +5,7 @@ documented in docs/dashboards.md, next to each rule.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import re
 from dataclasses import dataclass
@@ -127,7 +127,7 @@ def lint(boards: list[dict[str, Any]], recorded: set[str]) -> list[Finding]:
     return sorted(findings)
 
 
-def _lint_panel(panel: dict[str, Any], add, metrics: set[str]) -> None:
+def _lint_panel(panel: dict[str, Any], add: Callable[..., None], metrics: set[str]) -> None:
     title = str(panel.get("title") or "<untitled>")
     if not panel.get("title"):
         add("panel-title", title, "every panel needs a title")

@@ -101,17 +101,31 @@ class Subquery:
     range: str
 
 
-def parse_expr(text: str):
+Node = VectorSelector | Literal | Call | Aggregation | Binary | Unary | Subquery
+
+
+def parse_expr(text: str) -> Node:
     return _Parser(text).parse()
 
 
-def selectors(node) -> list[VectorSelector]:
+def children(node: object) -> tuple[object, ...]:
+    """The sub-expressions of a node, in order (None where an optional one is absent)."""
+    if isinstance(node, Call):
+        return tuple(node.args)
+    if isinstance(node, Aggregation):
+        return (node.param, node.expr)
+    if isinstance(node, Binary):
+        return (node.lhs, node.rhs)
+    if isinstance(node, (Unary, Subquery)):
+        return (node.expr,)
+    return ()
+
+
+def selectors(node: object) -> list[VectorSelector]:
     """Every selector in an expression, in order."""
     if isinstance(node, VectorSelector):
         return [node]
-    children = {Call: lambda n: n.args, Aggregation: lambda n: (n.param, n.expr), Binary: lambda n: (n.lhs, n.rhs),
-                Unary: lambda n: (n.expr,), Subquery: lambda n: (n.expr,)}.get(type(node), lambda n: ())(node)
-    return [found for child in children if child is not None for found in selectors(child)]
+    return [found for child in children(node) if child is not None for found in selectors(child)]
 
 
 def unquote(text: str) -> str:
@@ -179,7 +193,7 @@ class _Parser:
 
     # --- grammar -------------------------------------------------------------
 
-    def parse(self):
+    def parse(self) -> Node:
         if not self.tokens:
             raise PromQLError("empty expression")
         node = self.binary(0)
@@ -198,7 +212,7 @@ class _Parser:
             return None
         return text
 
-    def binary(self, level: int):
+    def binary(self, level: int) -> Node:
         if level == len(LEVELS):
             return self.power()
         lhs = self.binary(level + 1)
@@ -208,7 +222,7 @@ class _Parser:
             lhs = Binary(op, lhs, self.binary(level + 1), **modifiers)
         return lhs
 
-    def power(self):
+    def power(self) -> Node:
         base = self.unary()
         if self.is_op("^"):
             self.i += 1
@@ -228,12 +242,12 @@ class _Parser:
             found["include"] = self.label_list() if self.is_op("(") else ()
         return found
 
-    def unary(self):
+    def unary(self) -> Node:
         if self.is_op("-", "+"):
             return Unary(self.take().text, self.unary())
         return self.postfix(self.primary())
 
-    def postfix(self, node):
+    def postfix(self, node: Node) -> Node:
         while True:
             token = self.peek()
             if token is not None and token.kind == "range":
@@ -261,7 +275,7 @@ class _Parser:
             else:
                 return node
 
-    def primary(self):
+    def primary(self) -> Node:
         token = self.take()
         if token.kind in ("number", "duration"):
             return Literal(token.text)

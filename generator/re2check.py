@@ -6,6 +6,8 @@ and refuses some RE2 accepts (`\\pL`), so patterns are compiled by RE2 itself
 """
 from __future__ import annotations
 
+from typing import Any
+
 from functools import lru_cache
 
 import re2
@@ -16,7 +18,7 @@ GO_ONLY_REFUSES = ("\\C",)       # RE2 (C++) has it, Go's regexp does not
 
 
 @lru_cache(maxsize=4096)
-def _compiled(pattern: str):
+def _compiled(pattern: str) -> Any:
     return re2.compile(pattern, _OPTIONS)
 
 

@@ -17,7 +17,7 @@ from .durations import format_duration
 from .invariants import Invariant
 from .numbers import percent, text
 from .slo import SLO
-from .windows import PAGE, TIERS, budget_as_time
+from .windows import PAGE, TIERS, WindowPair, budget_as_time
 
 GENERIC_BURN_STEPS = (
     "- Open the SLO dashboard above: which window pair fired (the alert's `tier` label), and is the "
@@ -57,7 +57,7 @@ def _slo_facts(slo: SLO, catalog: Catalog, severity: str) -> list[tuple[str, str
     ]
 
 
-def _slo_queries(slo: SLO, pairs) -> list[str]:
+def _slo_queries(slo: SLO, pairs: tuple[WindowPair, ...]) -> list[str]:
     sel = c.slo_matcher(slo.name)
     lines = [f"{c.BUDGET_REMAINING}{sel}    # share of the period's budget left",
              f"{c.BUDGET_TIME_LEFT}{sel}    # seconds until it is spent at the current burn",

@@ -72,7 +72,7 @@ class KfmInstruments:
 
     # --- series and pre-initialisation --------------------------------------
 
-    def _series(self, metric: str, labels: Mapping[str, str]):
+    def _series(self, metric: str, labels: Mapping[str, str]) -> Any:
         values = m.checked(metric, dict(labels))
         return self._metrics[metric].labels(*values) if values else self._metrics[metric]
 

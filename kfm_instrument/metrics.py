@@ -7,6 +7,8 @@ not allow (a new value would be a new series nobody alerts on).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -36,7 +38,7 @@ def label_names(metric: str) -> tuple[str, ...]:
     return tuple(c.METRIC_LABELS[metric][1])
 
 
-def build(metric: str, registry: CollectorRegistry):
+def build(metric: str, registry: CollectorRegistry) -> Any:
     """One contract metric, registered in registry."""
     kind, _ = c.METRIC_LABELS[metric]
     if kind == "counter" and not metric.endswith("_total"):
