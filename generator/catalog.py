@@ -242,9 +242,8 @@ def _dashboard_problem(board: object) -> tuple[str, str] | None:
 
 
 def _generated_uids(slos: list[SLO]) -> set[str]:
-    """The dashboards the compiler makes itself: the overview, KFM's product views and one per SLO."""
-    return {c.OVERVIEW_DASHBOARD_UID, c.FRESHNESS_DASHBOARD_UID, c.EVIDENCE_DASHBOARD_UID,
-            c.API_DASHBOARD_UID} | {c.slo_dashboard_uid(s.name) for s in slos}
+    """The dashboards the compiler makes itself: the overview and one per SLO."""
+    return {c.OVERVIEW_DASHBOARD_UID} | {c.slo_dashboard_uid(s.name) for s in slos}
 
 
 def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -> list[Problem]:
