@@ -1,4 +1,5 @@
 """Invariants that must stay at zero: each violation is a security or governance incident."""
+from dashboards._uids import API_DASHBOARD_UID, FRESHNESS_DASHBOARD_UID
 from generator import Invariant
 from generator import conventions as c
 
@@ -18,7 +19,7 @@ ALERTS = [
             "- Treat as a security incident: page the security officer through the governance escalation.\n"
             "- Stop the route (feature flag or deny rule), find the dataset by `audit_ref` in the audit ledger, and check which policy bundle version allowed it.\n"
         ),
-        dashboard_uid=c.API_DASHBOARD_UID,
+        dashboard_uid=API_DASHBOARD_UID,
     ),
     Invariant(
         name="PromotionThroughUnevaluatedGate",
@@ -35,6 +36,6 @@ ALERTS = [
             "- Withdraw the dataset version from runtime surfaces (catalog and projections) before anything else.\n"
             "- Check the promotion runner's handling of gate results: a gate that errors must block.\n"
         ),
-        dashboard_uid=c.FRESHNESS_DASHBOARD_UID,
+        dashboard_uid=FRESHNESS_DASHBOARD_UID,
     ),
 ]

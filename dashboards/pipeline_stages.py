@@ -1,6 +1,7 @@
 """A custom dashboard, written with the generator's helpers: pipeline runs by truth-path stage."""
+from dashboards._uids import FRESHNESS_DASHBOARD_UID
 from generator import conventions as c
-from generator.grafana import Query, dashboard, link_to, timeseries
+from generator.grafana import Query, dashboard, dashboard_links, link_to, timeseries
 
 DASHBOARDS = [
     dashboard(
@@ -8,8 +9,7 @@ DASHBOARDS = [
         title="KFM pipeline stages",
         description="Pipeline runs and durations by truth-path stage (raw, work, processed, catalog).",
         tags=["data-pipelines"],
-        links=[link_to(c.OVERVIEW_DASHBOARD_UID, "SLO overview"),
-               link_to(c.FRESHNESS_DASHBOARD_UID, "Dataset freshness")],
+        links=dashboard_links(link_to(FRESHNESS_DASHBOARD_UID, "Dataset freshness")),
         rows=[[
             timeseries("Runs per hour by stage", "Pipeline runs over the last hour, by stage and status.",
                        [Query(f"sum by ({c.STAGE}, {c.STATUS}) (increase({c.PIPELINE_RUNS}[1h]))",

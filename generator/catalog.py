@@ -1,16 +1,27 @@
-"""Load KFM's definitions from slo/ and alerts/, collecting every problem.
+"""Load the definitions from slo/, alerts/, dashboards/ and telemetry/, collecting every problem.
 
-Each definitions file is a Python module with a module-level ``SLOS`` and/or
-``ALERTS`` list. Files starting with '_' are helpers and are not loaded on
-their own.
+Each definitions file is a Python module with module-level lists (``SLOS``,
+``ALERTS``, ``TEAMS``, ``METRICS``, ``DASHBOARDS``, ``OVERVIEW_LINKS``) or a
+``TELEMETRY``. Files starting with '_' are helpers and are not loaded on
+their own; a definitions file imports one as ``<folder>.<module>`` (e.g.
+``from dashboards._uids import ...``): the project root is on ``sys.path``
+while the files load, and those modules are forgotten afterwards.
+
+A ``DASHBOARDS`` entry is a dashboard (``generator.grafana.dashboard(...)``)
+or a function of the catalogue that returns one, called once every other
+definition has loaded cleanly (for a dashboard that lists what other files
+define, such as the invariant alerts).
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import sys
 import traceback
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import conventions as c
@@ -33,10 +44,16 @@ class Catalog:
     root: Path
     slos: tuple[SLO, ...]
     invariants: tuple[Invariant, ...]
-    dashboards: tuple[dict, ...] = ()  # custom dashboards from dashboards/
+    dashboards: tuple[dict, ...] = ()  # dashboards from dashboards/ (DASHBOARDS), by uid
     telemetry: Telemetry | None = None   # telemetry pipelines from telemetry/
     teams: tuple[Team, ...] = ()         # owners and their escalation paths (TEAMS)
     metrics: tuple[Metric, ...] = ()     # metrics exporters and services emit besides KFM's helpers (METRICS)
+    dashboard_sources: tuple[tuple[str, str], ...] = ()  # (uid, the definitions file of that dashboard)
+    overview_links: tuple[dict, ...] = ()  # the SLO overview's dashboard links (OVERVIEW_LINKS), by target
+
+    def dashboard_source(self, uid: str) -> str | None:
+        """The definitions file (relative to the root) of a dashboard from dashboards/; None for generated ones."""
+        return dict(self.dashboard_sources).get(uid)
 
     def team(self, name: str) -> Team | None:
         return next((t for t in self.teams if t.name == name), None)
@@ -61,6 +78,34 @@ def definition_files(root: Path) -> list[Path]:
     return files
 
 
+DashboardBuilder = Callable[["Catalog"], dict]
+
+
+@contextmanager
+def _definitions_importable(root: Path) -> Iterator[None]:
+    """While the files load, the root is on sys.path, so a definitions file can import a helper as
+    `<folder>.<module>` (`from dashboards._uids import ...`). Those modules come from this root: the
+    ones another load imported are hidden meanwhile, and this load's are forgotten afterwards."""
+    def ours(name: str) -> bool:
+        return name.split(".", 1)[0] in DEFINITION_DIRS
+
+    saved = {name: module for name, module in sys.modules.items() if ours(name)}
+    for name in saved:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+    added_path = str(root) not in sys.path
+    if added_path:
+        sys.path.insert(0, str(root))
+    try:
+        yield
+    finally:
+        if added_path:
+            sys.path.remove(str(root))
+        for name in [name for name in sys.modules if ours(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
 def load(root: Path) -> Catalog:
     root = root.resolve()
     problems: list[Problem] = []
@@ -68,12 +113,11 @@ def load(root: Path) -> Catalog:
     invariants: list[Invariant] = []
     teams: list[Team] = []
     dashboards: list[tuple[str, dict]] = []
+    builders: list[tuple[Path, int, DashboardBuilder]] = []
+    overview_links: list[tuple[str, int, object]] = []
     telemetry: list[Telemetry] = []
     metrics: list[Metric] = []
-    added_path = str(root) not in sys.path
-    if added_path:
-        sys.path.insert(0, str(root))
-    try:
+    with _definitions_importable(root):
         for path in definition_files(root):
             rel = relative_to(root, str(path))
             with collecting() as collected:
@@ -124,17 +168,25 @@ def load(root: Path) -> Catalog:
                                             f"expected a list of dashboards, got {type(boards).__name__}"))
                     boards = ()
                 for index, board in enumerate(boards):
+                    if callable(board):  # a function of the catalogue: called once everything has loaded
+                        builders.append((path, index, board))
+                        continue
                     trouble = _dashboard_problem(board)
                     if trouble:
                         problems.append(Problem(rel, f"DASHBOARDS[{index}]", trouble[0], trouble[1]))
                     else:
                         dashboards.append((rel, board))
+            links = getattr(module, "OVERVIEW_LINKS", None)
+            if links is not None:
+                found_any = True
+                if not isinstance(links, (list, tuple)):
+                    problems.append(Problem(rel, "OVERVIEW_LINKS", "type",
+                                            f"expected a list of links, got {type(links).__name__}"))
+                    links = ()
+                overview_links.extend((rel, index, link) for index, link in enumerate(links))
             if not found_any:
                 problems.append(Problem(rel, "module", "SLOS",
                                         "defines none of SLOS, ALERTS, TEAMS, METRICS, DASHBOARDS, TELEMETRY"))
-    finally:
-        if added_path:
-            sys.path.remove(str(root))
     problems.extend(_duplicates(root, slos, invariants))
     problems.extend(_test_series_problems(root, slos))
     problems.extend(_compressed_periods(root, slos))
@@ -153,12 +205,23 @@ def load(root: Path) -> Catalog:
             break
     if problems:
         raise DefinitionError(problems)
-    return Catalog(root, tuple(sorted(slos, key=lambda s: s.name)),
-                   tuple(sorted(invariants, key=lambda i: i.name)),
-                   tuple(board for _, board in sorted(dashboards, key=lambda item: item[1]["uid"])),
-                   telemetry[0] if telemetry else None,
-                   tuple(sorted(teams, key=lambda t: t.name)),
-                   tuple(sorted(metrics, key=lambda m: m.name)))
+    catalog = Catalog(root, tuple(sorted(slos, key=lambda s: s.name)),
+                      tuple(sorted(invariants, key=lambda i: i.name)),
+                      tuple(board for _, board in sorted(dashboards, key=lambda item: item[1]["uid"])),
+                      telemetry[0] if telemetry else None,
+                      tuple(sorted(teams, key=lambda t: t.name)),
+                      tuple(sorted(metrics, key=lambda m: m.name)))
+    if builders:
+        with _definitions_importable(root):
+            dashboards += _built_dashboards(root, catalog, builders, problems)
+        problems.extend(_duplicate_dashboards(dashboards, slos))
+    links = _overview_links(overview_links, dashboards, slos, problems)
+    if problems:
+        raise DefinitionError(problems)
+    by_uid = sorted(dashboards, key=lambda item: item[1]["uid"])
+    return replace(catalog, dashboards=tuple(board for _, board in by_uid),
+                   dashboard_sources=tuple((board["uid"], file) for file, board in by_uid),
+                   overview_links=tuple(links))
 
 
 DASHBOARD_UID_LIMIT = 40  # Grafana's
@@ -176,9 +239,13 @@ def _dashboard_problem(board: object) -> tuple[str, str] | None:
     return None
 
 
+def _generated_uids(slos: list[SLO]) -> set[str]:
+    """The dashboards the compiler makes itself: the overview and one per SLO."""
+    return {c.OVERVIEW_DASHBOARD_UID} | {c.slo_dashboard_uid(s.name) for s in slos}
+
+
 def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -> list[Problem]:
-    generated = {c.OVERVIEW_DASHBOARD_UID, c.FRESHNESS_DASHBOARD_UID, c.EVIDENCE_DASHBOARD_UID,
-                 c.API_DASHBOARD_UID} | {c.slo_dashboard_uid(s.name) for s in slos}
+    generated = _generated_uids(slos)
     problems, seen = [], set()
     for file, board in dashboards:
         uid = board["uid"]
@@ -186,6 +253,49 @@ def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -
             problems.append(Problem(file, f"dashboard {uid!r}", "uid", "another dashboard has this uid"))
         seen.add(uid)
     return problems
+
+
+def _built_dashboards(root: Path, catalog: Catalog, builders: list[tuple[Path, int, DashboardBuilder]],
+                      problems: list[Problem]) -> list[tuple[str, dict]]:
+    """Call each DASHBOARDS function with the catalogue; a crash or a non-dashboard is a problem of its file."""
+    built = []
+    for path, index, builder in builders:
+        rel, where = relative_to(root, str(path)), f"DASHBOARDS[{index}]"
+        try:
+            board = builder(catalog)
+        except DefinitionError as error:
+            problems.extend(_relativize(root, error.problems))
+            continue
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # the function does not run (or calls exit())
+            problems.append(Problem(rel, where, "call", _describe(error, path)))
+            continue
+        trouble = _dashboard_problem(board)
+        if trouble:
+            problems.append(Problem(rel, where, trouble[0], trouble[1]))
+        else:
+            built.append((rel, board))
+    return built
+
+
+def _overview_links(links: list[tuple[str, int, object]], dashboards: list[tuple[str, dict]], slos: list[SLO],
+                    problems: list[Problem]) -> list[dict]:
+    """OVERVIEW_LINKS: links (generator.grafana.link_to) to rendered dashboards, ordered by the uid they open."""
+    uids = _generated_uids(slos) | {board["uid"] for _, board in dashboards}
+    found = []
+    for rel, index, link in links:
+        url = link.get("url") if isinstance(link, dict) else None
+        target = url[len("/d/"):].split("?")[0] if isinstance(url, str) and url.startswith("/d/") else None
+        if not isinstance(link, dict) or target is None:
+            problems.append(Problem(rel, f"OVERVIEW_LINKS[{index}]", "type",
+                                    "expected a dashboard link from generator.grafana.link_to(uid, title)"))
+        elif target not in uids:
+            problems.append(Problem(rel, f"OVERVIEW_LINKS[{index}]", "url",
+                                    f"{target!r} is not a rendered dashboard"[:300]))
+        else:
+            found.append((target, rel, index, link))
+    return [link for *_, link in sorted(found, key=lambda item: item[:3])]
 
 
 def _import(path: Path):

@@ -163,10 +163,7 @@ def slo_dashboard_uid(slo_name: str) -> str:
     return f"{SLO_DASHBOARD_PREFIX}{slo_name}"
 
 
-OVERVIEW_DASHBOARD_UID = "kfm-slo-overview"
-FRESHNESS_DASHBOARD_UID = "kfm-dataset-freshness"
-EVIDENCE_DASHBOARD_UID = "kfm-evidence-focus"
-API_DASHBOARD_UID = "kfm-governed-api"
+OVERVIEW_DASHBOARD_UID = "kfm-slo-overview"  # other dashboards are definitions (dashboards/): they own their uids
 # Panel ids of the SLO detail dashboard that alerts link to (viewPanel=).
 SLO_BURN_PANEL_FIRST_ID = 6  # the burn-rate panel of window pair i has id 6 + i
 

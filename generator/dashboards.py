@@ -1,8 +1,11 @@
-"""KFM's generated dashboards, from the SLO definitions and the conventions.
+"""The generated dashboards, from the SLO definitions and the conventions.
 
 - kfm-slo-overview: every SLO, worst budget first, linking to its detail;
-- kfm-slo-<name>: one detail dashboard per SLO (alerts link here);
-- kfm-dataset-freshness, kfm-evidence-focus, kfm-governed-api: the platform views.
+- kfm-slo-<name>: one detail dashboard per SLO (alerts link here).
+
+Any other dashboard (a product's views) is a definition under dashboards/,
+built with generator.grafana; the overview links to those that ask for it
+(OVERVIEW_LINKS, catalog.overview_links).
 
 Every query uses recorded series where they exist and $__rate_interval for
 raw rates; panels that could legitimately be empty (no alert firing) are
@@ -13,13 +16,10 @@ from __future__ import annotations
 from . import conventions as c
 from .catalog import Catalog
 from .durations import format_duration
-from .grafana import Query, dashboard, link_to, stat, table, timeseries
-from .invariants import Invariant
+from .grafana import Query, alerts_firing, dashboard, dashboard_links, stat, table, timeseries
 from .numbers import exact, text
 from .slo import SLO
 from .windows import PAGE, TICKET
-
-RATE = "$__rate_interval"
 
 
 def _sel(slo: SLO) -> str:
@@ -29,16 +29,6 @@ def _sel(slo: SLO) -> str:
 def _legend(slo: SLO, prefix: str = "") -> str:
     group = " ".join(f"{{{{{label}}}}}" for label in slo.sli.group_by)
     return (prefix + " " + group).strip() or slo.name
-
-
-def _alerts_firing(matcher: str) -> str:
-    """Firing alerts by name, or one 'none firing' row: never an empty panel."""
-    return (f'sum by (alertname, severity, tier) (ALERTS{{{matcher}, alertstate="firing"}})\n'
-            f'or on () label_replace(vector(0), "alertname", "none firing", "", "")')
-
-
-def _links(*extra: dict) -> list[dict]:
-    return [link_to(c.OVERVIEW_DASHBOARD_UID, "SLO overview"), *extra]
 
 
 def overview(catalog: Catalog) -> dict:
@@ -77,14 +67,12 @@ def overview(catalog: Catalog) -> dict:
                rename={"Value": "Burn now", "burn_rate": "Fires above", "tier": "Window pair"},
                column_units={"Burn now": "x"}, links=[detail_link])],
         [table("Firing alerts", "Burn-rate, no-data and invariant alerts firing now.",
-               [Query(_alerts_firing('alertname!=""'), instant=True, table=True)], "none", height=8,
+               [Query(alerts_firing('alertname!=""'), instant=True, table=True)], "none", height=8,
                hide=("Value",))],
     ]
     return dashboard(c.OVERVIEW_DASHBOARD_UID, "KFM SLO overview",
                      "All KFM service-level objectives: budgets, burn and firing alerts. Generated.",
-                     rows, ["slo"], [link_to(c.FRESHNESS_DASHBOARD_UID, "Dataset freshness"),
-                                     link_to(c.EVIDENCE_DASHBOARD_UID, "Evidence and Focus Mode"),
-                                     link_to(c.API_DASHBOARD_UID, "Governed API")])
+                     rows, ["slo"], list(catalog.overview_links))
 
 
 def slo_detail(slo: SLO) -> dict:
@@ -132,101 +120,15 @@ def slo_detail(slo: SLO) -> dict:
     bottom.append(slo.sli.signal_panel(sel, lambda name: _legend(slo, name)))
     rows.append(bottom)
     rows.append([table("Alerts of this SLO", "Its burn-rate and no-data alerts firing now.",
-                       [Query(_alerts_firing(f'slo="{slo.name}"'), instant=True, table=True)], "none",
+                       [Query(alerts_firing(f'slo="{slo.name}"'), instant=True, table=True)], "none",
                        height=6, hide=("Value",))])
     return dashboard(c.slo_dashboard_uid(slo.name), f"SLO: {slo.name}",
                      f"{slo.description} Objective {text(exact(slo.objective) * 100)}% over {slo.period}. "
-                     f"Owner: {slo.owner}. Generated.", rows, ["slo", slo.service], _links(runbook))
-
-
-def freshness() -> dict:
-    last = f"max by ({c.DATASET}) ({c.DATASET_LAST_SUCCESS})"
-    max_age = f"max by ({c.DATASET}) ({c.FRESHNESS_MAX_AGE})"
-    rows = [
-        [table("Datasets by age over maximum age, worst first",
-               "Age of the last successful run against the dataset's maximum age; above 100% is stale.",
-               [Query(f"(time() - {last}) / on ({c.DATASET}) {max_age}", instant=True, table=True),
-                Query(f"time() - {last}", instant=True, table=True),
-                Query(max_age, instant=True, table=True)],
-               "none", height=10, sort_by="Age / max age", descending=True,
-               rename={"Value #A": "Age / max age", "Value #B": "Age", "Value #C": "Max age"},
-               column_units={"Age / max age": "percentunit", "Age": "s", "Max age": "s"})],
-        [timeseries("Age over maximum age", "Per dataset; the line at 100% is the maximum age.",
-                    [Query(f"(time() - {last}) / on ({c.DATASET}) {max_age}", "{{dataset}}")], "percentunit",
-                    width=24, thresholds=[("green", None), ("red", 1)])],
-        [timeseries("Pipeline runs per hour", "Runs by dataset and status over the last hour.",
-                    [Query(f"sum by ({c.DATASET}, {c.STATUS}) (increase({c.PIPELINE_RUNS}[1h]))",
-                           "{{dataset}} {{status}}")], "none"),
-         timeseries("Pipeline run duration p90", "90th percentile over the last hour of runs, per dataset.",
-                    [Query(f"histogram_quantile(0.9, sum by ({c.DATASET}, le) "
-                           f"(rate({c.PIPELINE_RUN_DURATION}_bucket[1h])))", "{{dataset}}")], "s")],
-        [timeseries("Promotion gate results per hour", "Gate results by outcome; any error blocks promotion.",
-                    [Query(f"sum by ({c.RESULT}) (increase({c.PROMOTION_GATE_RESULTS}[1h]))", "{{result}}")],
-                    "none"),
-         table("Promotions through a gate that did not pass", "Must stay at none: an invariant alert pages.",
-               [Query(_alerts_firing('alertname="PromotionThroughUnevaluatedGate"'), instant=True, table=True)],
-               "none", width=12, height=8, hide=("Value",))],
-    ]
-    return dashboard(c.FRESHNESS_DASHBOARD_UID, "KFM dataset freshness",
-                     "Freshness per dataset, pipeline runs and promotion gates. Generated.", rows,
-                     ["freshness", "data-pipelines"], _links())
-
-
-def _quantile(q: float, metric: str, by: str = "") -> str:
-    group = f"{by}, le" if by else "le"
-    return f"histogram_quantile({q}, sum by ({group}) (rate({metric}_bucket[{RATE}])))"
-
-
-def evidence_focus() -> dict:
-    metric = c.EVIDENCE_RESOLUTION_DURATION
-    rows = [
-        [timeseries("Evidence resolution latency", "Percentiles from the resolution duration histogram.",
-                    [Query(_quantile(q, metric), f"p{int(q * 100)}") for q in (0.5, 0.9, 0.99)], "s"),
-         timeseries("Evidence resolution outcomes", "Resolutions per second by outcome.",
-                    [Query(f"sum by ({c.OUTCOME}) (rate({c.EVIDENCE_RESOLUTIONS}[{RATE}]))", "{{outcome}}")],
-                    "reqps")],
-        [timeseries("Focus Mode answers", "Answers per second: answered, abstained (evidence not verified), error.",
-                    [Query(f"sum by ({c.OUTCOME}) (rate({c.FOCUS_ANSWERS}[{RATE}]))", "{{outcome}}")], "reqps",
-                    width=24)],
-        [timeseries("Traced spans per second (span metrics)",
-                    "Evidence-resolver and Focus Mode spans by status, from the collector's span_metrics "
-                    "connector (before trace sampling).",
-                    [Query(f"sum by ({c.SPAN_SERVICE}, {c.SPAN_STATUS}) (rate({c.SPAN_CALLS}[{RATE}]))",
-                           "{{service_name}} {{status_code}}")], "reqps"),
-         timeseries("Traced span latency p99 (span metrics)", "99th percentile span duration by service.",
-                    [Query(_quantile(0.99, c.SPAN_DURATION, c.SPAN_SERVICE), "{{service_name}}")], "s")],
-    ]
-    return dashboard(c.EVIDENCE_DASHBOARD_UID, "KFM evidence resolver and Focus Mode",
-                     "Evidence resolution latency and outcomes; Focus Mode answers and abstentions. Generated.",
-                     rows, ["evidence-resolver", "focus-mode"], _links())
-
-
-def governed_api(invariants: tuple[Invariant, ...]) -> dict:
-    count = f"{c.HTTP_SERVER_DURATION}_count"
-    by = f"{c.HTTP_ROUTE}, {c.DECISION_CLASS}"
-    rows = [
-        [timeseries("Requests by route and decision class", "Requests per second.",
-                    [Query(f"sum by ({by}) (rate({count}[{RATE}]))", "{{http_route}} {{kfm_decision}}")], "reqps"),
-         timeseries("Server errors by route and decision class", "5xx responses per second (0 when none).",
-                    [Query(f'sum by ({by}) (rate({count}{{{c.HTTP_STATUS}=~"5.."}}[{RATE}]))\n'
-                           f"or 0 * sum by ({by}) (rate({count}[{RATE}]))", "{{http_route}} {{kfm_decision}}")],
-                    "reqps")],
-        [timeseries("Latency p99 by decision class", "99th percentile request duration.",
-                    [Query(_quantile(0.99, c.HTTP_SERVER_DURATION, c.DECISION_CLASS), "{{kfm_decision}}")], "s"),
-         timeseries("Policy decisions", "Decisions per second: allow, deny, error (an error is a deny).",
-                    [Query(f"sum by ({c.DECISION}) (rate({c.POLICY_DECISIONS}[{RATE}]))", "{{decision}}")],
-                    "reqps")],
-        [table("Invariant alerts", "Alerts on things that must never happen; 'none firing' is the only good state.",
-               [Query(_alerts_firing(f'alertname=~"{"|".join(i.name for i in invariants) or "none"}"'),
-                      instant=True, table=True)], "none", height=7, hide=("Value",))],
-    ]
-    return dashboard(c.API_DASHBOARD_UID, "KFM governed API and policy decisions",
-                     "Requests, errors and latency by route and allow/deny decision class; policy decisions; "
-                     "invariant alerts. Generated.", rows, ["governed-api"], _links())
+                     f"Owner: {slo.owner}. Generated.", rows, ["slo", slo.service], dashboard_links(runbook))
 
 
 def all_dashboards(catalog: Catalog) -> list[dict]:
-    boards = [overview(catalog), freshness(), evidence_focus(), governed_api(catalog.invariants)]
+    boards = [overview(catalog)]
     boards += [slo_detail(slo) for slo in catalog.slos]
     boards += list(catalog.dashboards)
     return sorted(boards, key=lambda b: b["uid"])

@@ -5,6 +5,11 @@ normalizes grafanalib's output to modern, provisionable JSON: an explicit
 schemaVersion, a `datasource` variable that every panel and target uses as
 {"type": "prometheus", "uid": "${datasource}"}, no legacy keys (string
 datasources, 'null' threshold steps, span/height/step), and sorted keys.
+
+This is the public API definitions in dashboards/ build their dashboards with
+(docs/dashboards.md): `dashboard`, the panels (`timeseries`, `stat`, `table`),
+`Query`, `link_to`, `dashboard_links`, and the query helpers `alerts_firing`,
+`quantile` and `RATE_INTERVAL`.
 """
 from __future__ import annotations
 
@@ -14,9 +19,13 @@ from dataclasses import dataclass
 import grafanalib.core as g
 from grafanalib._gen import DashboardEncoder
 
+from . import conventions as c
+
 SCHEMA_VERSION = 39  # Grafana 10.4 to 12 read and keep it
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 GRID_WIDTH = 24
+# The range raw rates use in every panel (lint rule rate-interval): Grafana picks it from the scrape interval.
+RATE_INTERVAL = "$__rate_interval"
 
 _PANEL_KEYS = ("id", "type", "title", "description", "gridPos", "datasource", "targets", "fieldConfig",
                "options", "transformations", "links")
@@ -198,6 +207,26 @@ def link_to(uid: str, title: str, tooltip: str = "") -> dict:
     return {"type": "link", "title": title, "url": f"/d/{uid}", "tooltip": tooltip or title,
             "keepTime": True, "includeVars": True, "targetBlank": False, "icon": "dashboard",
             "asDropdown": False, "tags": []}
+
+
+def dashboard_links(*extra: dict) -> list[dict]:
+    """A dashboard's links: back to the SLO overview first (lint rule link-overview), then `extra`."""
+    return [link_to(c.OVERVIEW_DASHBOARD_UID, "SLO overview"), *extra]
+
+
+def alerts_firing(matcher: str) -> str:
+    """Firing alerts by name, or one 'none firing' row: never an empty panel.
+
+    `matcher` is the inside of an ALERTS selector, e.g. 'alertname="X"' or 'slo="a"'.
+    """
+    return (f'sum by (alertname, severity, tier) (ALERTS{{{matcher}, alertstate="firing"}})\n'
+            f'or on () label_replace(vector(0), "alertname", "none firing", "", "")')
+
+
+def quantile(q: float, histogram: str, by: str = "") -> str:
+    """The q-quantile of a classic histogram (its base name) over $__rate_interval, optionally by labels."""
+    group = f"{by}, le" if by else "le"
+    return f"histogram_quantile({q}, sum by ({group}) (rate({histogram}_bucket[{RATE_INTERVAL}])))"
 
 
 def all_panels(container: dict) -> list[dict]:

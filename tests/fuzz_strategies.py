@@ -704,7 +704,7 @@ def _invariant(ctx: Ctx, teams: list[str]) -> Call:
         window=ctx.pick([OMIT, "10m", "2m", "1h30m", "1h"], HOSTILE_DURATIONS, 20),
         severity=ctx.pick([OMIT, "page", "ticket"], ["critical", "", None, 5], 15),
         labels=_labels(ctx),
-        dashboard_uid=ctx.text([OMIT, c.API_DASHBOARD_UID], ["{{x}}", '"', "../x", 5]) if ctx.chance(30) else OMIT,
+        dashboard_uid=ctx.text([OMIT, "kfm-governed-api"], ["{{x}}", '"', "../x", 5]) if ctx.chance(30) else OMIT,
     )
 
 

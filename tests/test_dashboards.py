@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 
+from dashboards._uids import API_DASHBOARD_UID, EVIDENCE_DASHBOARD_UID, FRESHNESS_DASHBOARD_UID
 from generator import conventions as c
 from generator.lint import grafana_to_promql, lint
 from generator.verify import OBJECT_LIMIT as CONFIGMAP_LIMIT
@@ -31,10 +32,9 @@ def recorded(rule_groups) -> set[str]:
 
 
 def test_the_expected_dashboards_are_rendered(boards, catalog):
-    expected = {c.OVERVIEW_DASHBOARD_UID, c.FRESHNESS_DASHBOARD_UID, c.EVIDENCE_DASHBOARD_UID, c.API_DASHBOARD_UID}
-    expected |= {c.slo_dashboard_uid(s.name) for s in catalog.slos}
-    expected |= {b["uid"] for b in catalog.dashboards}  # custom ones from dashboards/
-    assert "kfm-pipeline-stages" in expected
+    expected = {c.OVERVIEW_DASHBOARD_UID} | {c.slo_dashboard_uid(s.name) for s in catalog.slos}
+    expected |= {b["uid"] for b in catalog.dashboards}  # KFM's product dashboards and the others of dashboards/
+    assert {FRESHNESS_DASHBOARD_UID, EVIDENCE_DASHBOARD_UID, API_DASHBOARD_UID, "kfm-pipeline-stages"} <= expected
     assert set(boards) == expected
 
 
@@ -74,7 +74,7 @@ LINT_CASES = {
 
 @pytest.mark.parametrize("rule", sorted(LINT_CASES))
 def test_each_lint_rule_catches_its_mistake(boards, recorded, rule):
-    findings = lint(_with(boards, c.EVIDENCE_DASHBOARD_UID, LINT_CASES[rule]), recorded)
+    findings = lint(_with(boards, EVIDENCE_DASHBOARD_UID, LINT_CASES[rule]), recorded)
     assert rule in {f.rule for f in findings}, [f.line() for f in findings]
 
 
@@ -97,12 +97,12 @@ def test_every_panel_query_parses_with_promtool(promtool, boards, tmp_path):
 
 
 def test_a_broken_panel_query_fails(promtool, boards, recorded, tmp_path):
-    broken = _with(boards, c.EVIDENCE_DASHBOARD_UID, lambda b: b["panels"][0]["targets"][0].update(
+    broken = _with(boards, EVIDENCE_DASHBOARD_UID, lambda b: b["panels"][0]["targets"][0].update(
         expr="sum(rated(kfm_evidence_resolutions_total[$__rate_interval]))"))
     exprs = [t["expr"] for b in broken for p in b["panels"] for t in p["targets"]]
     result = _check_with_promtool(promtool, exprs, tmp_path)
     assert result.returncode != 0 and "rated" in result.stdout + result.stderr
-    misnamed = _with(boards, c.EVIDENCE_DASHBOARD_UID, lambda b: b["panels"][0]["targets"][0].update(
+    misnamed = _with(boards, EVIDENCE_DASHBOARD_UID, lambda b: b["panels"][0]["targets"][0].update(
         expr="histogram_quantile(0.5, sum by (le) (rate(kfm_evidence_resolution_seconds_bucket[$__rate_interval])))"))
     assert any(f.rule == "metric-known" and "kfm_evidence_resolution_seconds_bucket" in f.message
                for f in lint(misnamed, recorded))
