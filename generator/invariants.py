@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from . import conventions as c
 from . import fields, gotemplate
+from . import promql_build as b
 from .durations import format_duration, parse_duration
 from .fields import NAME
 from .problems import Collector, caller_file
@@ -107,14 +108,14 @@ class Invariant:
         return self.labels if isinstance(self.labels, tuple) else ()
 
     def expr(self) -> str:
-        sel = parse_selector(self.counter).render()
-        by = f" by ({', '.join(self.by)})" if self.by else ""
+        sel = parse_selector(self.counter)
         # A series is new if it had no sample in the hour before the window;
         # a range selector skips staleness markers, so a failed scrape does
         # not make an old counter look new.
-        return (f"sum{by} (increase({sel}[{self.window}])) > 0\n"
-                f"or\n"
-                f"sum{by} ({sel} unless last_over_time({sel}[{NEW_SERIES_LOOKBACK}] offset {self.window})) > 0")
+        increased = b.aggregate("sum", b.increase(sel, self.window), self.by, spaced=True)
+        seen_before = b.call("last_over_time", b.ranged(sel, NEW_SERIES_LOOKBACK, offset=self.window))
+        new_series = b.aggregate("sum", b.binary(sel, "unless", seen_before), self.by, spaced=True)
+        return str(b.binary(b.binary(increased, ">", 0), "or", b.binary(new_series, ">", 0), lines=True))
 
     def canonical(self) -> dict[str, Any]:
         return {"name": self.name, "counter": self.counter, "summary": self.summary,

@@ -14,10 +14,11 @@ from typing import Any
 from dataclasses import dataclass
 
 from . import conventions as c
+from . import promql_build as b
 from .durations import format_duration, parse_duration
 from .gotemplate import literal
 from .invariants import Invariant
-from .numbers import percent, text
+from .numbers import exact, percent, text
 from .slo import SLO
 from .windows import WindowPair, windows_needed
 
@@ -36,10 +37,6 @@ class RuleCounts:
                           self.staged + other.staged, self.alerts + other.alerts)
 
 
-def _slo_sel(slo: SLO) -> str:
-    return c.slo_matcher(slo.name)
-
-
 def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
     """The SLO's alerting group and its period (budget) group."""
     sli = slo.sli
@@ -55,31 +52,34 @@ def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
     metadata_labels = {c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service, c.TEAM_LABEL: slo.owner,
                        c.PERIOD_LABEL: slo.period}
     metadata = [
-        {"record": c.OBJECTIVE, "expr": f"vector({text(slo.objective)})", "labels": metadata_labels},  # type: ignore[arg-type]
-        {"record": c.ERROR_BUDGET, "expr": f"vector({budget})", "labels": metadata_labels},
+        {"record": c.OBJECTIVE, "expr": str(b.call("vector", text(exact(slo.objective)))), "labels": metadata_labels},
+        {"record": c.ERROR_BUDGET, "expr": str(b.call("vector", budget)), "labels": metadata_labels},
     ]
-    sel = _slo_sel(slo)
+    period_ratio = b.of_slo(c.PERIOD_ERROR_RATIO, slo.name)
     period = [
         {"record": c.PERIOD_ERROR_RATIO, "expr": sli.window_ratio_expr(slo.name, slo.period_seconds),
          "labels": {c.SLO_LABEL: slo.name, c.PERIOD_LABEL: slo.period}},
-        {"record": c.BUDGET_REMAINING, "expr": f"1 - {c.PERIOD_ERROR_RATIO}{sel} / {budget}",
+        {"record": c.BUDGET_REMAINING, "expr": str(b.binary(1, "-", b.binary(period_ratio, "/", budget))),
          "labels": {c.SLO_LABEL: slo.name}},
-        {"record": c.PERIOD_BURN_RATE, "expr": f"{c.PERIOD_ERROR_RATIO}{sel} / {budget}",
+        {"record": c.PERIOD_BURN_RATE, "expr": str(b.binary(period_ratio, "/", budget)),
          "labels": {c.SLO_LABEL: slo.name}},
     ]
-    period += [{"record": c.burn_rate(window), "expr": f"{c.error_ratio(window)}{sel} / {budget}",
+    period += [{"record": c.burn_rate(window), "expr": str(b.binary(b.of_slo(c.error_ratio(window), slo.name), "/", budget)),
                 "labels": {c.SLO_LABEL: slo.name}} for window in windows_needed(pairs)]
     for pair in pairs:
-        long_burn, short_burn = f"{c.burn_rate(pair.long)}{sel}", f"{c.burn_rate(pair.short)}{sel}"
-        period.append({"record": c.PAIR_BURN_RATE, "expr": f"({long_burn} < {short_burn}) or {short_burn}",
+        long_burn, short_burn = b.of_slo(c.burn_rate(pair.long), slo.name), b.of_slo(c.burn_rate(pair.short), slo.name)
+        period.append({"record": c.PAIR_BURN_RATE,
+                       "expr": str(b.binary(b.paren(b.binary(long_burn, "<", short_burn)), "or", short_burn)),
                        "labels": {c.SLO_LABEL: slo.name, c.SEVERITY_LABEL: pair.tier,
                                   c.TIER_LABEL: f"{pair.tier}-{pair.long_text}-{pair.short_text}",
                                   c.BURN_RATE_LABEL: text(pair.factor)}})
     # Time until the budget is gone if the burn of the first pair's long window goes on.
-    current = f"({c.error_ratio(pairs[0].long)}{sel} / {budget})" if pairs else f"{c.PERIOD_BURN_RATE}{sel}"
+    current = (b.paren(b.binary(b.of_slo(c.error_ratio(pairs[0].long), slo.name), "/", budget)) if pairs
+               else b.of_slo(c.PERIOD_BURN_RATE, slo.name))
+    seconds_left = b.binary(b.binary(b.of_slo(c.BUDGET_REMAINING, slo.name), "*", slo.period_seconds), "/", current,
+                            wrap=True, modifier=b.ignoring([c.PERIOD_LABEL]))
     period.append({"record": c.BUDGET_TIME_LEFT,
-                   "expr": f"clamp_min(clamp_max(\n  {c.BUDGET_REMAINING}{sel} * {slo.period_seconds}\n"
-                           f"  / ignoring ({c.PERIOD_LABEL}) {current},\n  {slo.period_seconds}\n), 0)",
+                   "expr": str(b.call("clamp_min", b.block("clamp_max", seconds_left, slo.period_seconds), 0)),
                    "labels": {c.SLO_LABEL: slo.name}})
     alerts = [burn_alert(slo, pair) for pair in pairs] + [no_data_alert(slo)]
     groups = [
@@ -122,13 +122,13 @@ def _annotations(slo: SLO, alert: str, summary: str, description: str, panel: in
 
 def burn_alert(slo: SLO, pair: WindowPair) -> dict[str, Any]:
     threshold = text(pair.threshold(slo.error_budget))
-    sel = _slo_sel(slo)
-    expr = (f"{c.error_ratio(pair.long)}{sel} > {threshold}\n"
-            f"and\n"
-            f"{c.error_ratio(pair.short)}{sel} > {threshold}")
+    condition = b.binary(b.binary(b.of_slo(c.error_ratio(pair.long), slo.name), ">", threshold), "and",
+                         b.binary(b.of_slo(c.error_ratio(pair.short), slo.name), ">", threshold), lines=True)
     min_events = slo.alerting.min_events
     if min_events and slo.sli.counts_events:
-        expr += f"\nand\n{slo.sli.events_in_window_expr(slo.name, pair.long)} >= {min_events}"
+        condition = b.binary(condition, "and",
+                             b.binary(slo.sli.events_in_window_expr(slo.name, pair.long), ">=", min_events), lines=True)
+    expr = str(condition)
     labels = _common_labels(slo, pair.tier)
     labels.update({c.TIER_LABEL: f"{pair.tier}-{pair.long_text}-{pair.short_text}",
                    c.LONG_WINDOW_LABEL: pair.long_text, c.SHORT_WINDOW_LABEL: pair.short_text,

@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any, Callable, TYPE_CHECKING
 
 from .. import conventions as c
+from .. import promql_build as b
 from ..durations import format_duration
 from ..grafana import Panel, Query, timeseries
 from ..promql import Selector
@@ -60,47 +61,45 @@ class EventSLI(SLIKind):
         (good, bad) bucket indexes; (None, None) for plain counters."""
         return None, None
 
-    def _sum_rate(self, selector: Selector, base: int = c.BASE_WINDOW_SECONDS) -> str:
-        return f"sum{self.by_clause()}(rate({selector.render()}[{format_duration(base)}]))"
+    def _sum_rate(self, selector: Selector, base: int = c.BASE_WINDOW_SECONDS) -> b.Expr:
+        return b.aggregate("sum", b.rate(selector, format_duration(base)), self.group_by)
 
     def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict[str, Any]]:
         src = self.sources()
         total = self._sum_rate(src.total, base)
+        zero_where_traffic = b.binary(0, "*", total)
         if src.bad is not None:
             # A bad-events counter that never incremented may not exist yet:
             # read it as zero wherever there is traffic.
-            bad = f"{self._sum_rate(src.bad, base)}\nor\n0 * {total}"
+            bad = b.binary(self._sum_rate(src.bad, base), "or", zero_where_traffic, lines=True)
         else:
             assert src.good is not None, "an event kind's sources give bad or good events"
-            good = f"{self._sum_rate(src.good, base)}"
+            good = self._sum_rate(src.good, base)
             if self.missing_good_is_bad:
-                good = f"({good}\nor\n0 * {total})"
-            bad = f"clamp_min(\n  {total}\n  -\n  {good.replace(chr(10), chr(10) + '  ')},\n  0\n)"
+                good = b.paren(b.binary(good, "or", zero_where_traffic, lines=True))
+            bad = b.block("clamp_min", b.binary(total, "-", good, lines=True), 0)
         labels = {c.SLO_LABEL: slo}
         return [
-            {"record": c.BAD_EVENTS_RATE, "expr": bad, "labels": labels},
-            {"record": c.TOTAL_EVENTS_RATE, "expr": total, "labels": labels},
+            {"record": c.BAD_EVENTS_RATE, "expr": str(bad), "labels": labels},
+            {"record": c.TOTAL_EVENTS_RATE, "expr": str(total), "labels": labels},
         ]
 
     def window_ratio_expr(self, slo: str, window: int, base: int = c.BASE_WINDOW_SECONDS) -> str:
-        sel = c.slo_matcher(slo)
-        if window == base:
-            bad, total = f"{c.BAD_EVENTS_RATE}{sel}", f"{c.TOTAL_EVENTS_RATE}{sel}"
-        else:
-            w = format_duration(window)
-            bad = f"sum_over_time({c.BAD_EVENTS_RATE}{sel}[{w}])"
-            total = f"sum_over_time({c.TOTAL_EVENTS_RATE}{sel}[{w}])"
+        bad, total = b.of_slo(c.BAD_EVENTS_RATE, slo), b.of_slo(c.TOTAL_EVENTS_RATE, slo)
+        if window != base:
+            bad = b.over_time("sum", bad, format_duration(window))
+            total = b.over_time("sum", total, format_duration(window))
         # Zero traffic is a ratio of 0 (nothing failed), never NaN: there bad is 0 too, and any
         # traffic puts total far above the floor. Reads the window twice, where
         # `bad / (total > 0) or 0 * total` read total twice (bench/eval_cost.py).
-        return f"{bad}\n/\nclamp_min({total}, {ZERO_TRAFFIC_FLOOR})"
+        return str(b.binary(bad, "/", b.call("clamp_min", total, ZERO_TRAFFIC_FLOOR), lines=True))
 
     def events_in_window_expr(self, slo: str, window: int) -> str:
-        w = format_duration(window)
-        return f"avg_over_time({c.TOTAL_EVENTS_RATE}{c.slo_matcher(slo)}[{w}]) * {window}"
+        average = b.over_time("avg", b.of_slo(c.TOTAL_EVENTS_RATE, slo), format_duration(window))
+        return str(b.binary(average, "*", window))
 
     def no_data_expr(self, slo: str) -> str:
-        return f"absent({self.sources().total.render()})"
+        return str(b.call("absent", self.sources().total))
 
     def source_selectors(self) -> list[Selector]:
         src = self.sources()
@@ -115,8 +114,8 @@ class EventSLI(SLIKind):
                            Query(f"{c.BAD_EVENTS_RATE}{slo_selector}", legend("bad"))], "reqps")
 
     def runbook_queries(self) -> list[str]:
-        by = self.by_clause().rstrip()
-        return [f"sum{by} (rate({selector.render()}[5m]))" for selector in self.source_selectors()]
+        return [str(b.aggregate("sum", b.rate(selector, "5m"), self.group_by, spaced=True))
+                for selector in self.source_selectors()]
 
 
 class EventScenarioSeries:

@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any, Callable, TYPE_CHECKING
 
 from .. import conventions as c
+from .. import promql_build as b
 from .. import fields
 from ..durations import format_duration, parse_duration
 from ..grafana import Panel, Query, timeseries
@@ -110,22 +111,22 @@ class Freshness(SLIKind):
 
     def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict[str, Any]]:
         rules = [
-            {"record": c.FRESHNESS_MAX_AGE, "expr": f"vector({item.max_age_seconds})",
+            {"record": c.FRESHNESS_MAX_AGE, "expr": str(b.call("vector", item.max_age_seconds)),
              "labels": {c.SLO_LABEL: slo, c.DATASET: item.dataset}}
             for item in sorted(self.datasets, key=lambda d: d.dataset)
         ]
-        last_success = f"max by ({c.DATASET}) ({self.selector().render()})"
-        stale = (f"(time() - {last_success})\n> bool on ({c.DATASET})\n"
-                 f"{c.FRESHNESS_MAX_AGE}{c.slo_matcher(slo)}")
-        rules.append({"record": c.DATASET_STALE, "expr": stale, "labels": {c.SLO_LABEL: slo}})
+        last_success = b.aggregate("max", self.selector(), [c.DATASET])
+        age = b.paren(b.binary(b.call("time"), "-", last_success))
+        stale = b.binary(age, ">", b.of_slo(c.FRESHNESS_MAX_AGE, slo), lines=True, modifier="bool " + b.on([c.DATASET]))
+        rules.append({"record": c.DATASET_STALE, "expr": str(stale), "labels": {c.SLO_LABEL: slo}})
         return rules
 
     def window_ratio_expr(self, slo: str, window: int, base: int = c.BASE_WINDOW_SECONDS) -> str:
-        return f"avg_over_time({c.DATASET_STALE}{c.slo_matcher(slo)}[{format_duration(window)}])"
+        return str(b.over_time("avg", b.of_slo(c.DATASET_STALE, slo), format_duration(window)))
 
     def no_data_expr(self, slo: str) -> str:
-        return (f"{c.FRESHNESS_MAX_AGE}{c.slo_matcher(slo)}\n"
-                f"unless on ({c.DATASET})\n{self.selector().render()}")
+        return str(b.binary(b.of_slo(c.FRESHNESS_MAX_AGE, slo), "unless", self.selector(), lines=True,
+                            modifier=b.on([c.DATASET])))
 
     def no_data_subject(self) -> str:
         return f"dataset {{{{ $labels.{c.DATASET} }}}} of "
@@ -160,8 +161,8 @@ class Freshness(SLIKind):
                           [Query(f"sum({c.DATASET_STALE}{slo_selector})", "stale datasets")], "none")
 
     def runbook_queries(self) -> list[str]:
-        by = self.by_clause().rstrip()
-        return [f"max{by} (time() - {selector.render()})" for selector in self.source_selectors()]
+        return [str(b.aggregate("max", b.binary(b.call("time"), "-", selector), self.group_by, spaced=True))
+                for selector in self.source_selectors()]
 
 
 class FreshnessScenarioSeries:

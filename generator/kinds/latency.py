@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, TYPE_CHECKING
 
 from .. import conventions as c
+from .. import promql_build as b
 from .. import fields
 from ..promql import Selector, SelectorError, parse_selector
 from ..testseries import native_bucket_indexes
@@ -64,7 +65,7 @@ class Latency(EventSLI):
         """The threshold as PromQL reads it (the shortest form: 0.3, 2, 1e-05)."""
         return c.go_float(self.threshold_seconds)
 
-    def histogram_rate(self, base: int = c.BASE_WINDOW_SECONDS) -> str:
+    def histogram_rate(self, base: int = c.BASE_WINDOW_SECONDS) -> b.Expr:
         """The native histogram's summed rate over the staging window."""
         return self._sum_rate(self.sources().total, base)
 
@@ -72,22 +73,23 @@ class Latency(EventSLI):
         if not self.native:
             return super().base_rules(slo, base)
         rate = self.histogram_rate(base)
-        total = f"histogram_count({rate})"
+        total = b.call("histogram_count", rate)
         # The share above the threshold, times the count; with no traffic the share is NaN
         # (0/0), so the rate is 0 there instead.
-        bad = (f"histogram_fraction({self.threshold_text()}, +Inf, {rate})\n"
-               f"* ({total} > 0)\nor\n0 * {total}")
+        share = b.call("histogram_fraction", self.threshold_text(), "+Inf", rate)
+        bad = b.binary(b.binary(share, "*", b.paren(b.binary(total, ">", 0)), wrap=True), "or",
+                       b.binary(0, "*", total), lines=True)
         labels = {c.SLO_LABEL: slo}
         return [
-            {"record": c.BAD_EVENTS_RATE, "expr": bad, "labels": labels},
-            {"record": c.TOTAL_EVENTS_RATE, "expr": total, "labels": labels},
+            {"record": c.BAD_EVENTS_RATE, "expr": str(bad), "labels": labels},
+            {"record": c.TOTAL_EVENTS_RATE, "expr": str(total), "labels": labels},
         ]
 
     def no_data_expr(self, slo: str) -> str:
         src = self.sources()
         if self.native or src.good is None:
-            return f"absent({src.total.render()})"
-        return f"absent({src.total.render()})\nor on ()\nabsent({src.good.render()})"
+            return str(b.call("absent", src.total))
+        return str(b.binary(b.call("absent", src.total), "or", b.call("absent", src.good), lines=True, modifier=b.on(())))
 
     def prometheus_features(self) -> list[tuple[str, str]]:
         return [("sli.native", "native_histograms")] if self.native else []
@@ -96,8 +98,8 @@ class Latency(EventSLI):
         if not self.native:
             return super().runbook_queries()
         rate = self.histogram_rate()   # one native histogram: its count, the share above the threshold
-        return [f"histogram_count({rate})    # requests per second",
-                f"histogram_fraction({self.threshold_text()}, +Inf, {rate})    # share slower than the threshold"]
+        return [f"{b.call('histogram_count', rate)}    # requests per second",
+                f"{b.call('histogram_fraction', self.threshold_text(), '+Inf', rate)}    # share slower than the threshold"]
 
     def problems(self) -> Problems:
         found: Problems = []
