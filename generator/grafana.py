@@ -20,6 +20,8 @@ import grafanalib.core as g
 from grafanalib._gen import DashboardEncoder
 
 from . import conventions as c
+from . import promql_build as b
+from .promql import Matcher, Selector
 
 SCHEMA_VERSION = 39  # Grafana 10.4 to 12 read and keep it
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -214,19 +216,26 @@ def dashboard_links(*extra: dict) -> list[dict]:
     return [link_to(c.OVERVIEW_DASHBOARD_UID, "SLO overview"), *extra]
 
 
+def firing_alerts(*matchers: Matcher) -> Selector:
+    """`ALERTS{alertstate="firing", ...}`: the alerts firing now, with more matchers."""
+    return Selector("ALERTS", (Matcher("alertstate", "=", "firing"), *matchers))
+
+
 def alerts_firing(matcher: str) -> str:
     """Firing alerts by name, or one 'none firing' row: never an empty panel.
 
     `matcher` is the inside of an ALERTS selector, e.g. 'alertname="X"' or 'slo="a"'.
     """
-    return (f'sum by (alertname, severity, tier) (ALERTS{{{matcher}, alertstate="firing"}})\n'
-            f'or on () label_replace(vector(0), "alertname", "none firing", "", "")')
+    alerts = b.Expr(f'ALERTS{{{matcher}, alertstate="firing"}}')   # the definition's matcher, as it wrote it
+    none_firing = b.call("label_replace", b.call("vector", 0), '"alertname"', '"none firing"', '""', '""')
+    return str(b.binary(b.aggregate("sum", alerts, ["alertname", c.SEVERITY_LABEL, c.TIER_LABEL]), "or", none_firing,
+                        wrap=True, modifier=b.on(())))
 
 
 def quantile(q: float, histogram: str, by: str = "") -> str:
     """The q-quantile of a classic histogram (its base name) over $__rate_interval, optionally by labels."""
-    group = f"{by}, le" if by else "le"
-    return f"histogram_quantile({q}, sum by ({group}) (rate({histogram}_bucket[{RATE_INTERVAL}])))"
+    group = [by, "le"] if by else ["le"]
+    return str(b.call("histogram_quantile", q, b.aggregate("sum", b.rate(histogram + "_bucket", RATE_INTERVAL), group)))
 
 
 def all_panels(container: dict) -> list[dict]:
