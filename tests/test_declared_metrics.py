@@ -10,6 +10,7 @@ import pytest
 
 from conftest import ROOT, copy_project, run_cli
 from generator import conventions as c
+from generator.windows import PAGE
 from generator.catalog import load
 from generator.contract import check_contract
 from generator.declared_metrics import Metric
@@ -50,9 +51,9 @@ def test_removing_the_declaration_fails_the_contract_gate_naming_the_query(tmp_p
 
 
 def test_the_runbooks_say_where_the_data_comes_from(rendered_dir):
-    text = (rendered_dir / c.runbook_file(c.burn_alert(SLO_NAME, "page"))).read_text()
+    text = (rendered_dir / c.runbook_file(c.burn_alert(SLO_NAME, PAGE))).read_text()
     assert "## Where the data comes from" in text and "the ingress-nginx controller" in text and TILES in text
-    other = (rendered_dir / c.runbook_file(c.burn_alert("evidence-resolver-availability", "page"))).read_text()
+    other = (rendered_dir / c.runbook_file(c.burn_alert("evidence-resolver-availability", PAGE))).read_text()
     assert "Where the data comes from" not in other
 
 

@@ -43,6 +43,7 @@ import pytest
 import yaml
 
 from generator import conventions as c
+from generator.windows import PAGE, TIERS
 from generator import yamlout
 from generator.durations import format_duration, parse_duration
 from generator.rules import invariants_group, slo_groups
@@ -70,7 +71,7 @@ def _scaled(seconds: int) -> int:
 
 def compress(slo: SLO) -> SLO:
     """The same SLO with its clock TIME_SCALE times faster, through its definition only."""
-    assert all(not slo.alerting.tier(t).windows for t in ("page", "ticket")), "custom windows: scale them too"
+    assert all(not slo.alerting.tier(t).windows for t in TIERS), "custom windows: scale them too"
     changes: dict = {
         "period": format_duration(_scaled(slo.period_seconds)),
         "alerting": replace(slo.alerting, no_data_for=format_duration(_scaled(parse_duration(slo.alerting.no_data_for)))),
@@ -233,23 +234,23 @@ def scenarios(catalog, promtool, tmp_path_factory):
         warm_from = time.time()
 
         # 2. river-gauges is no longer refreshed (longest: it waits for its maximum age).
-        page = freshness.pairs("page")[0]
+        page = freshness.pairs(PAGE)[0]
         threshold = float(page.threshold(freshness.error_budget))
         stale_after = datasets[VICTIM].max_age_seconds + stale_crossing(page, threshold)
         stopped = workload.command(f"stop-refresh {VICTIM}")
         stale_pair = Expectation(
-            "stale dataset", c.burn_alert(FRESHNESS, "page"),
+            "stale dataset", c.burn_alert(FRESHNESS, PAGE),
             {c.DATASET: VICTIM, c.TIER_LABEL: f"page-{page.long_text}-{page.short_text}"},
             predicted=stale_after + page.for_, lower=stale_after + page.for_ - evaluation,
             upper=stale_after + page.for_ + latency, started=stopped["last_success"])
 
         # 1. and 4. once the evidence SLO's first page pair has a full healthy long window.
-        page = evidence.pairs("page")[0]
+        page = evidence.pairs(PAGE)[0]
         _observe(server, warm_from + page.long + evidence.base_window_seconds, seen)
         crossing = outage_crossing(page, evidence.base_window_seconds,
                                    float(page.threshold(evidence.error_budget)))
         outage = Expectation(
-            "evidence resolver outage", c.burn_alert(EVIDENCE, "page"),
+            "evidence resolver outage", c.burn_alert(EVIDENCE, PAGE),
             {c.TIER_LABEL: f"page-{page.long_text}-{page.short_text}"},
             predicted=crossing + page.for_, lower=page.for_, upper=crossing + page.for_ + latency,
             started=workload.command("outage")["at"])

@@ -13,6 +13,7 @@ import sys
 
 from conftest import ROOT, copy_project, run_cli
 from generator import conventions as c
+from generator.windows import PAGE
 from promtool_runner import run, run_mutated
 
 SLO_NAME = "orders-consumer-lag"
@@ -187,7 +188,7 @@ def test_a_kind_written_outside_the_compiler_renders_and_its_generated_tests_pas
     gates = run_cli("gates", cwd=tmp_path)
     assert gates.returncode == 0, gates.stdout + gates.stderr
     assert "FAIL" not in gates.stdout
-    runbook = (out / c.runbook_file(c.burn_alert(SLO_NAME, "page"))).read_text()
+    runbook = (out / c.runbook_file(c.burn_alert(SLO_NAME, PAGE))).read_text()
     assert "the ceiling is 1000" in runbook and "Kafka exporter" in runbook
     dashboard = (out / c.dashboard_file(c.slo_dashboard_uid(SLO_NAME))).read_text()
     assert "Above the ceiling" in dashboard

@@ -7,6 +7,7 @@ import re
 import yaml
 
 from generator import conventions as c
+from generator.windows import PAGE, TIERS
 from generator.numbers import text as text_of
 
 
@@ -28,17 +29,17 @@ def test_every_alert_links_to_its_own_runbook_and_every_runbook_to_an_alert(rend
 
 def test_burn_runbook_lists_every_pair_of_its_tier_with_the_budget(rendered, catalog):
     slo = next(s for s in catalog.slos if s.name == "evidence-resolver-availability")
-    text = rendered[c.runbook_file(c.burn_alert(slo.name, "page"))]
+    text = rendered[c.runbook_file(c.burn_alert(slo.name, PAGE))]
     assert "| error budget | 0.1%: 43m12s of total outage per 30d |" in text
     rows = re.findall(r"^\| `(page-[^`]+)` \| ([0-9.]+)x \|", text, flags=re.M)
-    assert rows == [(f"page-{p.long_text}-{p.short_text}", text_of(p.factor)) for p in slo.pairs("page")]
+    assert rows == [(f"page-{p.long_text}-{p.short_text}", text_of(p.factor)) for p in slo.pairs(PAGE)]
     assert "| `page-1h-5m` | 14.4x | 1h | 5m | 2m | 2% | 2d2h |" in text
     uid = c.slo_dashboard_uid(slo.name)
     assert f"({c.GRAFANA_BASE_URL}/d/{uid}?viewPanel=6)" in text and f"/d/{uid}?viewPanel=7)" in text
 
 
 def test_hand_written_steps_and_escalation_are_merged(rendered, catalog):
-    owners = [(c.burn_alert(s.name, t), s.runbook, s.owner) for s in catalog.slos for t in ("page", "ticket")
+    owners = [(c.burn_alert(s.name, t), s.runbook, s.owner) for s in catalog.slos for t in TIERS
               if s.pairs(t)]
     owners += [(c.no_data_alert(s.name), s.runbook, s.owner) for s in catalog.slos]
     owners += [(i.name, i.runbook, i.owner) for i in catalog.invariants]
