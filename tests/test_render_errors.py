@@ -85,6 +85,54 @@ def refused(project: Path, capsys, prefix: str, text: str = "") -> list[str]:
     return lines
 
 
+# --- the SLO's dashboard: one row of burn-rate panels --------------------------------------------
+
+def windows(*pairs: str, ticket: str = "") -> str:
+    page = "page=Tier(windows=(" + "".join(f"{p}, " for p in pairs) + "))"
+    return f"Alerting({page}{', ticket=' + ticket if ticket else ''})"
+
+
+def test_more_window_pairs_than_the_dashboard_row_holds_are_refused(project, capsys):
+    """Five page pairs and the two default tickets made the SLO dashboard's burn-rate row 42 columns
+    wide: a ValueError in grafana.layout, exit 70."""
+    five = [f'BurnWindow("{h}h", "5m", 2)' for h in range(1, 6)]
+    write(project, "slo/example.py", slos_file(slo(period='"7d"', alerting=windows(*five))))
+    refused(project, capsys, f"slo/example.py: {EXAMPLE}: alerting.page.windows: ", "7 window pairs in all")
+
+
+def test_custom_page_windows_plus_the_default_tickets_count_together(project, capsys):
+    three = [f'BurnWindow("{h}h", "5m", 2)' for h in range(1, 4)]
+    write(project, "slo/example.py", slos_file(slo(period='"7d"', alerting=windows(*three))))
+    refused(project, capsys, f"slo/example.py: {EXAMPLE}: alerting.page.windows: ", "at most 4")
+
+
+def test_four_window_pairs_still_render(project):
+    two = [f'BurnWindow("{h}h", "5m", 2)' for h in range(1, 3)]
+    ticket = 'Tier(windows=(BurnWindow("1d", "2h", 1), BurnWindow("2d", "6h", 1)))'
+    write(project, "slo/example.py", slos_file(slo(period='"7d"', alerting=windows(*two, ticket=ticket))))
+    files, _ = render(load(project))
+    assert files["prometheus/rules/example-slo.rules.yaml"].count("alert: ExampleSlo") == 5  # 4 burn + no data
+
+
+# --- burn factors whose numbers do not fit -----------------------------------------------------------
+
+@pytest.mark.parametrize("factor, text", [
+    ('"1e-999999999"', "at least 0.001"),   # Decimal Overflow dividing the period by it (rules.py)
+    ('"2e-99999"', "at least 0.001"),       # a 'budget lasts' of 10**99999 s: int to str refused (durations)
+    ('"0.0001"', "at least 0.001"),
+    ('"1e9999999"', "could never fire"),    # Overflow multiplying it by the budget (was field 'definition')
+    ('Decimal("NaN")', "finite number"),    # InvalidOperation comparing it (was field 'definition')
+])
+def test_burn_factors_out_of_range_name_the_factor(project, capsys, factor, text):
+    write(project, "slo/example.py", slos_file(slo(alerting=windows(f'BurnWindow("1h", "5m", {factor})'))))
+    refused(project, capsys, f"slo/example.py: {EXAMPLE}: alerting.page.windows[0].factor: ", text)
+
+
+def test_a_decimal_nan_objective_names_the_objective(project, capsys):
+    write(project, "slo/example.py", slos_file(slo(objective='Decimal("NaN")')))
+    refused(project, capsys, f"slo/example.py: {EXAMPLE}: objective: ", "finite number")
+
+
 # --- the safety net -----------------------------------------------------------------------------------
 
 def test_a_bug_of_the_generator_is_one_line_exit_70_and_the_traceback_on_request(project, capsys, monkeypatch):
