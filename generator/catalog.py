@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import conventions as c
 from . import prometheus_versions
+from . import prose
 from . import fields
 from .declared_metrics import Metric
 from .invariants import Invariant
@@ -144,6 +145,7 @@ def load(root: Path) -> Catalog:
     problems.extend(_declared_metric_problems(root, metrics))
     problems.extend(_latency_source_problems(root, slos, metrics))
     problems.extend(_duplicate_dashboards(dashboards, slos))
+    problems.extend(prose.override_problems(root))
     if len(telemetry) > 1:
         problems.append(Problem(relative_to(root, telemetry[1].defined_in), "TELEMETRY", "type",
                                 "define the telemetry pipelines once"))

@@ -133,6 +133,72 @@ def test_a_decimal_nan_objective_names_the_objective(project, capsys):
     refused(project, capsys, f"slo/example.py: {EXAMPLE}: objective: ", "finite number")
 
 
+# --- template overrides (templates/) ---------------------------------------------------------------
+
+BURN = "templates/runbooks/burn.md.j2: template 'runbooks/burn.md.j2': template: "
+SECTIONS = "templates/runbooks/_sections.md.j2: template 'runbooks/_sections.md.j2': template: "
+README = "templates/out_readme.md.j2: template 'out_readme.md.j2': template: "
+
+
+@pytest.mark.parametrize("body, text", [
+    ("# {{ alert }}\n{{ 1 / 0 }}\n", "ZeroDivisionError: division by zero (line 2)"),
+    ("{{ alert + 1 }}\n", "TypeError"),
+    ("{{ ''.join(5) }}\n", "TypeError"),
+    ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}\n", "RecursionError"),
+    ("{% include 'runbooks/burn.md.j2' %}\n", "RecursionError"),
+])
+def test_an_override_that_raises_while_rendering_names_the_template(project, capsys, body, text):
+    """Only jinja2.TemplateError was caught: any other exception of a project's template was exit 70."""
+    write(project, "templates/runbooks/burn.md.j2", body)
+    refused(project, capsys, BURN, text)
+
+
+def test_an_override_of_the_readme_that_raises_names_it(project, capsys):
+    write(project, "templates/out_readme.md.j2", "{{ 1 / 0 }}\n")
+    refused(project, capsys, README, "ZeroDivisionError")
+
+
+@pytest.mark.parametrize("body, text", [
+    ("{% macro head(alert, source) %}{{ 1 / 0 }}{% endmacro %}", "ZeroDivisionError (line 1)"),
+    ("{% macro head(alert, source) %}{{ nope }}{% endmacro %}", "'nope' is undefined (line 1)"),
+    ("nothing here", "has no attribute 'head'"),   # the shipped burn.md.j2 imports macros it lacks
+])
+def test_an_overridden_partial_that_fails_is_named_not_the_shipped_template(project, capsys, body, text):
+    """burn.md.j2 (shipped) imports _sections.md.j2 (overridden): its failure was re-raised as the
+    generator's own (exit 70), since burn.md.j2 has no override."""
+    write(project, "templates/runbooks/_sections.md.j2", body)
+    refused(project, capsys, SECTIONS, text.replace("ZeroDivisionError", "ZeroDivisionError: division by zero"))
+
+
+@pytest.mark.parametrize("body, text", [
+    (b"\xff\xfe# not UTF-8\n", "not UTF-8 text"),
+    (b"{% if %}\n", "(line 1)"),
+    (b"{{ 1 | no_such_filter }}\n", "No filter named 'no_such_filter'"),
+])
+def test_an_override_that_cannot_be_read_or_parsed_is_refused_when_it_loads(project, capsys, body, text):
+    """A partial that does not parse, or a template that is not UTF-8 (a UnicodeDecodeError, exit 70),
+    is found when the definitions load, with every other problem."""
+    write(project, "templates/runbooks/_sections.md.j2", body)
+    write(project, "slo/example.py", slos_file(slo(objective="2")))
+    lines = refused(project, capsys, SECTIONS, text)
+    assert any(line.startswith(f"slo/example.py: {EXAMPLE}: objective: ") for line in lines), lines
+
+
+def test_a_valid_override_of_a_partial_still_renders(project):
+    shipped = (PACKAGE_TEMPLATES / "runbooks" / "_sections.md.j2").read_text()
+    write(project, "templates/runbooks/_sections.md.j2", shipped.replace("## Escalation", "## Escalate"))
+    files, _ = render(load(project))
+    assert "## Escalate\n" in files["runbooks/ExampleSloErrorBudgetBurnPage.md"]
+
+
+def test_check_reports_render_time_problems_as_definition_problems(project, capsys):
+    """`check` renders too: the same exit 2 and lines."""
+    write(project, "templates/runbooks/burn.md.j2", "{{ 1 / 0 }}\n")
+    assert cli.main(["check", "--root", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert any(line.startswith(BURN) for line in err.splitlines()), err
+
+
 # --- the safety net -----------------------------------------------------------------------------------
 
 def test_a_bug_of_the_generator_is_one_line_exit_70_and_the_traceback_on_request(project, capsys, monkeypatch):
