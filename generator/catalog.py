@@ -7,6 +7,7 @@ their own.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import sys
 import traceback
@@ -40,6 +41,7 @@ class Catalog:
     telemetry: Telemetry | None = None   # telemetry pipelines from telemetry/
     teams: tuple[Team, ...] = ()         # owners and their escalation paths (TEAMS)
     metrics: tuple[Metric, ...] = ()     # metrics exporters and services emit besides KFM's helpers (METRICS)
+    dashboard_files: tuple[tuple[str, str], ...] = ()   # (uid, file) of each custom dashboard
 
     def team(self, name: str) -> Team | None:
         return next((t for t in self.teams if t.name == name), None)
@@ -127,11 +129,11 @@ def load(root: Path) -> Catalog:
                                             f"expected a list of dashboards, got {type(boards).__name__}"))
                     boards = ()
                 for index, board in enumerate(boards):
-                    trouble = _dashboard_problem(board)
+                    trouble, plain = _checked_dashboard(rel, index, board)
                     if trouble:
-                        problems.append(Problem(rel, f"DASHBOARDS[{index}]", trouble[0], trouble[1]))
+                        problems.append(trouble)
                     else:
-                        dashboards.append((rel, board))
+                        dashboards.append((rel, plain))
             if not found_any:
                 problems.append(Problem(rel, "module", "SLOS",
                                         "defines none of SLOS, ALERTS, TEAMS, METRICS, DASHBOARDS, TELEMETRY"))
@@ -157,12 +159,14 @@ def load(root: Path) -> Catalog:
             break
     if problems:
         raise DefinitionError(problems)
+    dashboards.sort(key=lambda item: item[1]["uid"])
     return Catalog(root, tuple(sorted(slos, key=lambda s: s.name)),
                    tuple(sorted(invariants, key=lambda i: i.name)),
-                   tuple(board for _, board in sorted(dashboards, key=lambda item: item[1]["uid"])),
+                   tuple(board for _, board in dashboards),
                    telemetry[0] if telemetry else None,
                    tuple(sorted(teams, key=lambda t: t.name)),
-                   tuple(sorted(metrics, key=lambda m: m.name)))
+                   tuple(sorted(metrics, key=lambda m: m.name)),
+                   tuple((board["uid"], file) for file, board in dashboards))
 
 
 DASHBOARD_UID_LIMIT = 40  # Grafana's
@@ -178,6 +182,74 @@ def _dashboard_problem(board: object) -> tuple[str, str] | None:
         return "uid", (f"{uid!r} must be lower-case words joined by '-', at most {DASHBOARD_UID_LIMIT} "
                        "characters (it names a file and a ConfigMap)")[:300]
     return None
+
+
+MAX_DASHBOARD_DEPTH = 64  # far deeper than any dashboard; keeps the check (and json.dumps) off the recursion limit
+
+
+class _NotJSON(Exception):
+    def __init__(self, path: str, message: str):
+        super().__init__(message)
+        self.path, self.message = path, message
+
+
+def _checked_dashboard(file: str, index: int, board: object) -> tuple[Problem | None, dict]:
+    """(None, a plain JSON copy of the board) or (the problem, {}). The copy is what renders: json.dumps
+    of it cannot fail (a set, bytes, a key that is not a string, a cycle, NaN, a lone surrogate), and a
+    dict subclass cannot change its mind between the check and the render."""
+    try:
+        trouble = _dashboard_problem(board)
+        if trouble:
+            return Problem(file, f"DASHBOARDS[{index}]", *trouble), {}
+        uid = board["uid"]  # type: ignore[index]
+        try:
+            return None, _plain_json(board, "", ())  # type: ignore[return-value]
+        except _NotJSON as error:
+            field = error.path if len(error.path) <= 80 else error.path[:77] + "..."
+            return Problem(file, f"dashboard {uid!r}", field or "definition", error.message), {}
+    except Exception as error:  # noqa: BLE001 - a mapping that fails to read is the definition's problem
+        return Problem(file, f"DASHBOARDS[{index}]", "type",
+                       f"cannot be read: {type(error).__name__}: {error}"[:300]), {}
+
+
+def _plain_json(value: object, path: str, ancestors: tuple[int, ...]) -> object:
+    """`value` as plain JSON data (dict, list, str, int, float, bool, None), or _NotJSON naming where not."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _NotJSON(path, "holds a lone surrogate, which UTF-8 (and so the JSON file) cannot hold") from None
+        return str(value)
+    if isinstance(value, int):
+        try:
+            str(value)
+        except ValueError:
+            raise _NotJSON(path, "a number with too many digits to write") from None
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _NotJSON(path, f"{value!r} is not a finite number (JSON has no NaN or infinity)")
+        return float(value)
+    if id(value) in ancestors:
+        raise _NotJSON(path, "contains itself")
+    if len(ancestors) >= MAX_DASHBOARD_DEPTH:
+        raise _NotJSON(path, f"nested deeper than {MAX_DASHBOARD_DEPTH} levels")
+    inner = (*ancestors, id(value))
+    if isinstance(value, dict):
+        plain = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _NotJSON(f"{path}[{key!r}]" if path else repr(key),
+                               f"keys must be strings, got {type(key).__name__} {key!r}"[:200])
+            where = f"{path}.{key}" if path else key
+            plain[str(_plain_json(key, where, inner))] = _plain_json(item, where, inner)
+        return plain
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(item, f"{path}[{i}]", inner) for i, item in enumerate(value)]
+    raise _NotJSON(path, f"a value of type {type(value).__name__}, which JSON cannot hold: give dicts, lists, "
+                         "strings, numbers, True/False or None")
 
 
 def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -> list[Problem]:

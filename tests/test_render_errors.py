@@ -199,6 +199,58 @@ def test_check_reports_render_time_problems_as_definition_problems(project, caps
     assert any(line.startswith(BURN) for line in err.splitlines()), err
 
 
+# --- custom dashboards (DASHBOARDS) that are not JSON ---------------------------------------------------
+
+def board(extra: str, prelude: str = "") -> str:
+    return prelude + f"DASHBOARDS = [{{'uid': 'my-board', 'title': 'Mine', 'panels': [{{'id': 1}}], {extra}}}]\n"
+
+
+@pytest.mark.parametrize("source, field, text", [
+    (board("'tags': {'a', 'b'}"), "tags", "set"),
+    (board("'links': [b'x']"), "links[0]", "bytes"),
+    (board("'x': object()"), "x", "object"),
+    (board("1: 'x'"), "1", "keys must be strings"),
+    (board("'x': float('nan')"), "x", "finite"),
+    (board("'x': float('inf')"), "x", "finite"),
+    (board("'title2': '\\ud800'"), "title2", "UTF-8"),
+    (board("'x': 10 ** 5000"), "x", "number"),
+    (board("'panels': [{'targets': [{'expr': {1, 2}}]}]"), "panels[0].targets[0].expr", "set"),
+    ("d = {'uid': 'my-board', 'panels': [1]}\nd['self'] = d\nDASHBOARDS = [d]\n", "self", "contains itself"),
+    ("x = 1\nfor _ in range(5000):\n    x = [x]\nDASHBOARDS = [{'uid': 'my-board', 'panels': [x]}]\n",
+     "panels", "deeper than"),
+])
+def test_a_dashboard_that_is_not_json_is_refused_when_it_loads(project, capsys, source, field, text):
+    """json.dumps in render raised (TypeError, ValueError, RecursionError; exit 70), or wrote NaN
+    (not JSON) and lone surrogates (not UTF-8)."""
+    write(project, "dashboards/mine.py", source)
+    refused(project, capsys, f"dashboards/mine.py: dashboard 'my-board': {field}", text)
+
+
+def test_a_dict_subclass_that_fails_to_read_is_a_problem_not_a_crash(project, capsys):
+    write(project, "dashboards/mine.py", "class D(dict):\n    def __getitem__(self, key):\n        raise KeyError(key)\n"
+                                         "DASHBOARDS = [D(uid='my-board', panels=[1])]\n")
+    refused(project, capsys, "dashboards/mine.py: DASHBOARDS[0]: type: ", "KeyError")
+
+
+def test_a_custom_dashboard_a_real_tool_check_refuses_names_its_definition(project):
+    """A dashboard over Kubernetes' 1 MiB (its ConfigMap) was reported as `out/...: generated file`."""
+    from generator.verify import Tools, check_output
+
+    write(project, "dashboards/mine.py", board("'description': 'x' * 1100000"))
+    catalog = load(project)
+    files, _ = render(catalog)
+    problems, _ = check_output(catalog, files, Tools(None, None))
+    assert [(p.file, p.definition, p.field) for p in problems] == [
+        ("dashboards/mine.py", "dashboard 'my-board'", "out/addons/observability/base/grafana-dashboards/my-board.yaml")]
+
+
+def test_a_custom_dashboard_renders_as_before(project):
+    """The checked copy renders to the same bytes as the definition (tuples are JSON lists)."""
+    write(project, "dashboards/mine.py", board("'tags': ('a', 'b'), 'x': {'y': [1.5, None, True]}"))
+    files, _ = render(load(project))
+    assert '"tags": [\n    "a",\n    "b"\n  ]' in files["grafana/dashboards/my-board.json"]
+
+
 # --- the safety net -----------------------------------------------------------------------------------
 
 def test_a_bug_of_the_generator_is_one_line_exit_70_and_the_traceback_on_request(project, capsys, monkeypatch):
