@@ -358,7 +358,7 @@ class SLO:
         if not p.check(factor > 0, f"{where}.factor", "a burn factor must be above 0"):
             return key
         if not p.check(factor >= MIN_FACTOR, f"{where}.factor",
-                       f"{format(factor, 'f')[:40]} must be at least {MIN_FACTOR}: below, a whole budget lasts "
+                       f"{str(factor)[:40]} must be at least {MIN_FACTOR}: below, a whole budget lasts "
                        f"over {int(1 / MIN_FACTOR):,} periods and the alert fires on any error at all"):
             return key
         if objective is not None:
