@@ -251,6 +251,46 @@ def test_a_custom_dashboard_renders_as_before(project):
     assert '"tags": [\n    "a",\n    "b"\n  ]' in files["grafana/dashboards/my-board.json"]
 
 
+# --- numbers given as Decimal, where the model accepts them ------------------------------------------
+
+def _without_headers(files: dict[str, str]) -> dict[str, str]:
+    return {path: "\n".join(line for line in text.splitlines() if "sha256" not in line)
+            for path, text in files.items()}
+
+
+@pytest.mark.parametrize("decimal, plain", [
+    ('Latency(histogram="http_server_request_duration_seconds", threshold_seconds=Decimal("0.5"))',
+     'Latency(histogram="http_server_request_duration_seconds", threshold_seconds=0.5)'),
+])
+def test_a_decimal_threshold_renders_like_the_float(project, decimal, plain):
+    """The definitions hash (json.dumps) raised TypeError on the Decimal: exit 70."""
+    write(project, "slo/example.py", slos_file(slo(sli=decimal)))
+    with_decimal, _ = render(load(project))
+    write(project, "slo/example.py", slos_file(slo(sli=plain)))
+    with_float, _ = render(load(project))
+    assert _without_headers(with_decimal) == _without_headers(with_float)
+
+
+def test_decimal_buckets_of_a_declared_histogram_render(project):
+    write(project, "slo/example.py", slos_file(
+        slo(sli="Latency(histogram='my_seconds', threshold_seconds=Decimal(1))"),
+        extra="METRICS = [Metric('my_seconds', 'histogram', labels={}, source='x', "
+              "buckets=(Decimal('0.1'), Decimal(1)))]\n"))
+    files, _ = render(load(project))
+    assert 'my_seconds_bucket{le=~"1|1\\\\.0"' in files["prometheus/rules/example-slo.rules.yaml"]
+
+
+def test_a_decimal_sampling_percentage_renders_like_the_float(project):
+    """Environment(trace_sampling_percent=Decimal(...)) reached json.dumps and the YAML dumper: exit 70."""
+    assert "trace_sampling_percent=5," in TELEMETRY
+    write(project, "telemetry/kfm.py", "from decimal import Decimal\n"
+          + TELEMETRY.replace("trace_sampling_percent=5,", 'trace_sampling_percent=Decimal("5.5"),', 1))
+    with_decimal, _ = render(load(project))
+    write(project, "telemetry/kfm.py", TELEMETRY.replace("trace_sampling_percent=5,", "trace_sampling_percent=5.5,", 1))
+    with_float, _ = render(load(project))
+    assert with_decimal == with_float
+
+
 # --- the safety net -----------------------------------------------------------------------------------
 
 def test_a_bug_of_the_generator_is_one_line_exit_70_and_the_traceback_on_request(project, capsys, monkeypatch):
