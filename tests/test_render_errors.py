@@ -308,3 +308,15 @@ def test_a_bug_of_the_generator_is_one_line_exit_70_and_the_traceback_on_request
     with pytest.raises(KeyError, match="a generator bug"):
         cli.main(["render", "--root", str(project)])
     assert read_tree(project / "out") == before
+
+
+# --- the dataset table ----------------------------------------------------------------------------------
+
+def test_a_table_row_the_csv_reader_refuses_names_the_table_and_line(project, capsys):
+    """A field over the csv module's 128 KiB limit was a csv.Error blamed on the .py file that read
+    the table (`slo/example.py: module: import: ...`)."""
+    write(project, "slo/datasets.csv", "dataset,cadence,max_age\nroads,hourly,2h\n" + "a" * 200_000 + ",hourly,2h\n")
+    write(project, "slo/example.py", slos_file(
+        slo(sli='Freshness(datasets=load_datasets(Path(__file__).with_name("datasets.csv")))'),
+        extra="from pathlib import Path\n"))
+    refused(project, capsys, "slo/datasets.csv: line 3: row: ", "field larger than field limit")
