@@ -244,6 +244,13 @@ def test_a_custom_dashboard_a_real_tool_check_refuses_names_its_definition(proje
         ("dashboards/mine.py", "dashboard 'my-board'", "out/addons/observability/base/grafana-dashboards/my-board.yaml")]
 
 
+def test_a_dashboard_row_without_panels_says_so(project, capsys):
+    """grafana.layout's max() of an empty row: an import problem, but 'max() arg is an empty sequence'."""
+    write(project, "dashboards/mine.py", "from generator.grafana import *\nDASHBOARDS = [dashboard(uid='my-board', "
+          "title='t', description='d', rows=[[timeseries('a', 'b', [Query('up')], 'none')], []], tags=[], links=[])]\n")
+    refused(project, capsys, "dashboards/mine.py: module: import: ", "row 1 of the dashboard has no panels")
+
+
 def test_a_custom_dashboard_renders_as_before(project):
     """The checked copy renders to the same bytes as the definition (tuples are JSON lists)."""
     write(project, "dashboards/mine.py", board("'tags': ('a', 'b'), 'x': {'y': [1.5, None, True]}"))
