@@ -298,6 +298,30 @@ def test_a_decimal_sampling_percentage_renders_like_the_float(project):
     assert with_decimal == with_float
 
 
+# --- str and int subclasses (enum.StrEnum, IntEnum) -------------------------------------------------
+
+ENUMS = ("from enum import IntEnum, StrEnum\n"
+         "class T(StrEnum):\n    EVIDENCE = 'evidence'\n    SERVICE = 'example'\n    ROUTE = 'route'\n    X = 'x'\n"
+         "class N(IntEnum):\n    GUARD = 50\n    SLOW = 500\n")
+
+
+def test_enum_members_render_like_their_values(project):
+    """yaml.SafeDumper knows only exact types: a StrEnum owner, service, label, group_by or dataset,
+    and an IntEnum number, loaded and then crashed the render (RepresenterError, exit 70)."""
+    sli = "EventsRatio(total='kfm_focus_answers_total', bad='kfm_focus_answers_total{outcome=\"error\"}', group_by=(%s,))"
+    enums = slo(owner="T.EVIDENCE", service="T.SERVICE", labels="{T.X: T.X}", sli=sli % "T.ROUTE",
+                alerting="Alerting(min_events=N.GUARD)")
+    plain = slo(owner="'evidence'", service="'example'", labels="{'x': 'x'}", sli=sli % "'route'",
+                alerting="Alerting(min_events=50)")
+    write(project, "slo/example.py", slos_file(enums, extra=ENUMS))
+    write(project, "telemetry/kfm.py", ENUMS + TELEMETRY.replace("slow_trace_ms=500", "slow_trace_ms=N.SLOW"))
+    with_enums, _ = render(load(project))
+    write(project, "slo/example.py", slos_file(plain))
+    write(project, "telemetry/kfm.py", TELEMETRY)
+    with_values, _ = render(load(project))
+    assert with_enums == with_values
+
+
 # --- the safety net -----------------------------------------------------------------------------------
 
 def test_a_bug_of_the_generator_is_one_line_exit_70_and_the_traceback_on_request(project, capsys, monkeypatch):
