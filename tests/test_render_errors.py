@@ -19,8 +19,9 @@ from generator.prose import PACKAGE_TEMPLATES
 from generator.render import render
 from generator.writer import read_tree, write_tree
 
+# A 7d period: its generated tests simulate a quarter of a 30d one's minutes, so each render is fast.
 SLO_ARGS = dict(service='"example"', owner='"evidence"', description='"An example."', objective="0.99",
-                runbook='"- first step"',
+                runbook='"- first step"', period='"7d"',
                 sli="EventsRatio(total=\"kfm_focus_answers_total\", bad='kfm_focus_answers_total{outcome=\"error\"}')")
 EXAMPLE = "SLO 'example-slo'"
 TELEMETRY = (ROOT / "telemetry" / "kfm.py").read_text()
@@ -96,20 +97,20 @@ def test_more_window_pairs_than_the_dashboard_row_holds_are_refused(project, cap
     """Five page pairs and the two default tickets made the SLO dashboard's burn-rate row 42 columns
     wide: a ValueError in grafana.layout, exit 70."""
     five = [f'BurnWindow("{h}h", "5m", 2)' for h in range(1, 6)]
-    write(project, "slo/example.py", slos_file(slo(period='"7d"', alerting=windows(*five))))
+    write(project, "slo/example.py", slos_file(slo(alerting=windows(*five))))
     refused(project, capsys, f"slo/example.py: {EXAMPLE}: alerting.page.windows: ", "7 window pairs in all")
 
 
 def test_custom_page_windows_plus_the_default_tickets_count_together(project, capsys):
     three = [f'BurnWindow("{h}h", "5m", 2)' for h in range(1, 4)]
-    write(project, "slo/example.py", slos_file(slo(period='"7d"', alerting=windows(*three))))
+    write(project, "slo/example.py", slos_file(slo(alerting=windows(*three))))
     refused(project, capsys, f"slo/example.py: {EXAMPLE}: alerting.page.windows: ", "at most 4")
 
 
 def test_four_window_pairs_still_render(project):
     two = [f'BurnWindow("{h}h", "5m", 2)' for h in range(1, 3)]
     ticket = 'Tier(windows=(BurnWindow("1d", "2h", 1), BurnWindow("2d", "6h", 1)))'
-    write(project, "slo/example.py", slos_file(slo(period='"7d"', alerting=windows(*two, ticket=ticket))))
+    write(project, "slo/example.py", slos_file(slo(alerting=windows(*two, ticket=ticket))))
     files, _ = render(load(project))
     assert files["prometheus/rules/example-slo.rules.yaml"].count("alert: ExampleSlo") == 5  # 4 burn + no data
 
