@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import os
 import sys
 import traceback
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from . import conventions as c
 from . import prometheus_versions
+from . import prose
 from . import fields
 from .declared_metrics import Metric
 from .invariants import Invariant
@@ -171,11 +173,11 @@ def load(root: Path) -> Catalog:
                     if callable(board):  # a function of the catalogue: called once everything has loaded
                         builders.append((path, index, board))
                         continue
-                    trouble = _dashboard_problem(board)
+                    trouble, plain = _checked_dashboard(rel, index, board)
                     if trouble:
-                        problems.append(Problem(rel, f"DASHBOARDS[{index}]", trouble[0], trouble[1]))
+                        problems.append(trouble)
                     else:
-                        dashboards.append((rel, board))
+                        dashboards.append((rel, plain))
             links = getattr(module, "OVERVIEW_LINKS", None)
             if links is not None:
                 found_any = True
@@ -194,6 +196,7 @@ def load(root: Path) -> Catalog:
     problems.extend(_declared_metric_problems(root, metrics))
     problems.extend(_declared_source_problems(root, slos, metrics))
     problems.extend(_duplicate_dashboards(dashboards, slos))
+    problems.extend(prose.override_problems(root))
     if len(telemetry) > 1:
         problems.append(Problem(relative_to(root, telemetry[1].defined_in), "TELEMETRY", "type",
                                 "define the telemetry pipelines once"))
@@ -244,6 +247,74 @@ def _generated_uids(slos: list[SLO]) -> set[str]:
     return {c.OVERVIEW_DASHBOARD_UID} | {c.slo_dashboard_uid(s.name) for s in slos}
 
 
+MAX_DASHBOARD_DEPTH = 64  # far deeper than any dashboard; keeps the check (and json.dumps) off the recursion limit
+
+
+class _NotJSON(Exception):
+    def __init__(self, path: str, message: str):
+        super().__init__(message)
+        self.path, self.message = path, message
+
+
+def _checked_dashboard(file: str, index: int, board: object) -> tuple[Problem | None, dict]:
+    """(None, a plain JSON copy of the board) or (the problem, {}). The copy is what renders: json.dumps
+    of it cannot fail (a set, bytes, a key that is not a string, a cycle, NaN, a lone surrogate), and a
+    dict subclass cannot change its mind between the check and the render."""
+    try:
+        trouble = _dashboard_problem(board)
+        if trouble:
+            return Problem(file, f"DASHBOARDS[{index}]", *trouble), {}
+        uid = board["uid"]  # type: ignore[index]
+        try:
+            return None, _plain_json(board, "", ())  # type: ignore[return-value]
+        except _NotJSON as error:
+            field = error.path if len(error.path) <= 80 else error.path[:77] + "..."
+            return Problem(file, f"dashboard {uid!r}", field or "definition", error.message), {}
+    except Exception as error:  # noqa: BLE001 - a mapping that fails to read is the definition's problem
+        return Problem(file, f"DASHBOARDS[{index}]", "type",
+                       f"cannot be read: {type(error).__name__}: {error}"[:300]), {}
+
+
+def _plain_json(value: object, path: str, ancestors: tuple[int, ...]) -> object:
+    """`value` as plain JSON data (dict, list, str, int, float, bool, None), or _NotJSON naming where not."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _NotJSON(path, "holds a lone surrogate, which UTF-8 (and so the JSON file) cannot hold") from None
+        return str(value)
+    if isinstance(value, int):
+        try:
+            str(value)
+        except ValueError:
+            raise _NotJSON(path, "a number with too many digits to write") from None
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _NotJSON(path, f"{value!r} is not a finite number (JSON has no NaN or infinity)")
+        return float(value)
+    if id(value) in ancestors:
+        raise _NotJSON(path, "contains itself")
+    if len(ancestors) >= MAX_DASHBOARD_DEPTH:
+        raise _NotJSON(path, f"nested deeper than {MAX_DASHBOARD_DEPTH} levels")
+    inner = (*ancestors, id(value))
+    if isinstance(value, dict):
+        plain = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _NotJSON(f"{path}[{key!r}]" if path else repr(key),
+                               f"keys must be strings, got {type(key).__name__} {key!r}"[:200])
+            where = f"{path}.{key}" if path else key
+            plain[str(_plain_json(key, where, inner))] = _plain_json(item, where, inner)
+        return plain
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(item, f"{path}[{i}]", inner) for i, item in enumerate(value)]
+    raise _NotJSON(path, f"a value of type {type(value).__name__}, which JSON cannot hold: give dicts, lists, "
+                         "strings, numbers, True/False or None")
+
+
 def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -> list[Problem]:
     generated = _generated_uids(slos)
     problems, seen = [], set()
@@ -271,11 +342,11 @@ def _built_dashboards(root: Path, catalog: Catalog, builders: list[tuple[Path, i
         except BaseException as error:  # the function does not run (or calls exit())
             problems.append(Problem(rel, where, "call", _describe(error, path)))
             continue
-        trouble = _dashboard_problem(board)
+        trouble, plain = _checked_dashboard(rel, index, board)
         if trouble:
-            problems.append(Problem(rel, where, trouble[0], trouble[1]))
+            problems.append(trouble)
         else:
-            built.append((rel, board))
+            built.append((rel, plain))
     return built
 
 

@@ -5,7 +5,8 @@ Exit codes:
   1   drift (check), or a failing policy gate (gates, diff)
   2   bad definitions, or rendered output a real tool refuses (nothing written)
   3   the output folder cannot be written (read-only, not a folder, disk full): out/ left as it was
-  70  an internal error of the generator (a bug: nothing was written)
+  70  an internal error of the generator (a bug: nothing was written); one line, no traceback,
+      unless KFM_DEBUG=1, which lets the exception (and its traceback) through
 """
 from __future__ import annotations
 
@@ -94,14 +95,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: interrupted; {out.name}/ left as it was", file=sys.stderr)
         return 130
     except Exception as error:  # never a traceback for the user; the message is enough to report it
-        where = ""
-        tb = error.__traceback__
-        while tb is not None:
-            where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
-            tb = tb.tb_next
-        print(f"error: internal error of the generator ({type(error).__name__}: {error}{where}); nothing was "
-              "written. Please report it with the definition that caused it.", file=sys.stderr)
+        if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+            raise
+        print(internal_error_line(error, out), file=sys.stderr)
         return EXIT_INTERNAL
+
+
+DEBUG_VARIABLE = "KFM_DEBUG"
+
+
+def internal_error_line(error: BaseException, out: Path) -> str:
+    """One line for an exception no definition explains: a bug of the generator, and how to see more.
+    (A definition's failure is a DefinitionError, exit 2, whatever stage finds it.)"""
+    where = ""
+    tb = error.__traceback__
+    while tb is not None:
+        where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    message = " ".join(str(error).split())[:300]
+    return (f"error: internal error of the generator, a bug in it rather than in the definitions "
+            f"({type(error).__name__}: {message}{where}); {out.name}/ left unchanged. Run again with "
+            f"{DEBUG_VARIABLE}=1 for the traceback, and report it with the definition that caused it.")
 
 
 def _run(args: argparse.Namespace, root: Path, out: Path) -> int:

@@ -103,10 +103,16 @@ def table(title: str, description: str, queries: list[Query], unit: str, width: 
 
 
 def layout(rows: list[list[Panel]]) -> list[object]:
-    """Place rows of panels on the 24-column grid, top to bottom."""
+    """Place rows of panels on the 24-column grid, top to bottom.
+
+    A custom dashboard (dashboards/) calls this when its file is imported, so a row that does not fit
+    is an import problem of that file; the generated SLO dashboards fit because an SLO has at most
+    slo.MAX_PAIRS window pairs, each at least 6 columns wide."""
     placed = []
     y = 0
-    for row in rows:
+    for index, row in enumerate(rows):
+        if not row:
+            raise ValueError(f"row {index} of the dashboard has no panels")
         x = 0
         height = max(p.height for p in row)
         for panel in row:

@@ -13,6 +13,8 @@ def exact(value: float | int | str | Decimal) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
     if isinstance(value, Decimal):
+        if not value.is_finite():   # NaN does not even compare: every check after this one would raise
+            raise ValueError(f"expected a finite number, got {value!r}")
         return value
     if isinstance(value, (int, float, str)):
         try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from itertools import groupby
 
 from . import conventions as c
@@ -43,8 +44,17 @@ GENERATOR = "kfm-observability generator"
 
 
 def definitions_hash(definitions: list) -> str:
-    canonical = json.dumps(definitions, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    canonical = json.dumps(definitions, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                           default=_decimal_text)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _decimal_text(value: object) -> str:
+    """A Decimal in a definition (a latency threshold, a histogram's buckets): the model accepts it as a
+    number, and json.dumps cannot write one. Anything else is not a value of a validated definition."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def header(sources: list[str], digest: str) -> str:
@@ -151,7 +161,7 @@ def render_collector(catalog: Catalog) -> tuple[dict[str, str], dict[str, dict]]
     for env in telemetry.environments:
         cfg = config(telemetry, env)
         problems = order_problems(cfg)
-        if problems:
+        if problems:   # the generator's own pipelines (collector.config): no definition reorders them
             raise ValueError(f"collector config for {env.name}: {'; '.join(problems)}")
         configs[env.name] = cfg
         files[c.collector_config_file(env.name)] = head + yamlout.dump(cfg)

@@ -13,7 +13,7 @@ from .problems import Collector, caller_file
 from .promql import is_valid_label_name
 from .kinds import BUILT_IN
 from .kinds.base import SLIKind
-from .windows import PAGE, TICKET, TIERS, WindowPair, base_window, default_pairs, period_seconds
+from .windows import PAGE, PERIODS, TICKET, TIERS, WindowPair, base_window, default_pairs, period_seconds
 
 NAME = fields.NAME
 MAX_NO_DATA_FOR = 86400          # a no-data alert that waits longer than a day is no alert
@@ -22,6 +22,8 @@ MAX_QUERY_OFFSET = 600           # a remote-write or federation lag longer than 
 MAX_WINDOW = 3 * 86400           # generated tests simulate every minute of the longest window, three times
 MAX_MIN_EVENTS = 10**9           # generated test traffic meets the guard; counters stay exact in float64
 MIN_BUDGET_SECONDS = 1           # a budget under a second of outage per period cannot be alerted on
+MAX_PAIRS = 4                    # the SLO's dashboard shows every pair's burn rate in one row (at least 6 of 24 columns)
+MIN_FACTOR = Decimal("0.001")    # below, a whole budget lasts over 1,000 periods: any error at all fires
 
 
 def freeze_labels(labels: object) -> object:
@@ -295,6 +297,21 @@ class SLO:
                             f"the {pair.long_text}/{pair.short_text} pair fires above {pair.factor}x the "
                             f"{budget} budget, an error ratio over 100%: it could never fire. Give windows "
                             f"with lower factors, or disable the tier with a reason")
+        self._check_pair_count(p, period)
+
+    def _check_pair_count(self, p: Collector, period: int | None) -> None:
+        counts = {}
+        for tier_name in TIERS:
+            tier = self.alerting.tier(tier_name)
+            if isinstance(tier, Tier) and tier.enabled is True and isinstance(tier.windows, tuple):
+                counts[tier_name] = len(tier.windows) or len(default_pairs(period or PERIODS["30d"], tier_name))
+        total = sum(counts.values())
+        custom = [t for t in counts if self.alerting.tier(t).windows]
+        if total > MAX_PAIRS and custom:
+            tier_name = max(custom, key=lambda t: counts[t])
+            p.add(f"alerting.{tier_name}.windows",
+                  f"{total} window pairs in all (page and ticket, the default tiers count 2 each); at most "
+                  f"{MAX_PAIRS}: the SLO's dashboard shows each pair's burn rate in one row")
 
     def _check_no_overlap(self, p: Collector, labels: object, where: str) -> None:
         grouped = getattr(self.sli, "group_by", ())
@@ -343,9 +360,18 @@ class SLO:
             return key
         if not p.check(factor > 0, f"{where}.factor", "a burn factor must be above 0"):
             return key
+        if not p.check(factor >= MIN_FACTOR, f"{where}.factor",
+                       f"{str(factor)[:40]} must be at least {MIN_FACTOR}: below, a whole budget lasts "
+                       f"over {int(1 / MIN_FACTOR):,} periods and the alert fires on any error at all"):
+            return key
         if objective is not None:
-            p.check(factor * (1 - objective) < 1, f"{where}.factor",
-                    f"{factor} x the {1 - objective} error budget is 100% errors or more: the alert could never fire")
+            try:
+                never = factor * (1 - objective) >= 1
+            except ArithmeticError:   # a factor with an exponent past Decimal's range: far above 1 / budget
+                never = True
+            p.check(not never, f"{where}.factor",
+                    f"{str(factor)[:40]} x the {1 - objective} error budget is 100% errors or more: the alert "
+                    "could never fire")
         return key
 
     # --- derived ----------------------------------------------------------

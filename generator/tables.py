@@ -37,14 +37,22 @@ def load_datasets(path: str | Path) -> tuple[DatasetMaxAge, ...]:
     if text is None:
         report([problem] if problem else [])
         return ()
-    problems: list[Problem] = []
-    rows: list[DatasetMaxAge] = []
     reader = csv.reader(io.StringIO(text, newline=""))
+    problems: list[Problem] = []
+    try:
+        return _rows(path, reader, problems)
+    except csv.Error as error:   # a field over the csv module's limit (128 KiB), say
+        report(problems + [Problem(str(path), f"line {reader.line_num}", "row", f"not a CSV row: {error}"[:300])])
+        return ()
+
+
+def _rows(path: Path, reader, problems: list[Problem]) -> tuple[DatasetMaxAge, ...]:
     header = next(reader, None)
     if header is None or tuple(column.strip() for column in header) != DATASET_COLUMNS:
         report([Problem(str(path), "table", "header",
                         f"line 1 must be the columns {','.join(DATASET_COLUMNS)}, got {','.join(header or [])!r}"[:300])])
         return ()
+    rows: list[DatasetMaxAge] = []
     first_line: dict[str, int] = {}
     line = reader.line_num
     for values in reader:

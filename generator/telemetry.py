@@ -46,6 +46,9 @@ class Environment:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "debug_allowed_attributes", fields.ordered(self.debug_allowed_attributes))
+        if fields.is_number(self.trace_sampling_percent) and type(self.trace_sampling_percent) not in (int, float):
+            # A Decimal (or a float subclass) is a percentage too, and the collector config is YAML of floats.
+            object.__setattr__(self, "trace_sampling_percent", float(self.trace_sampling_percent))
         try:
             object.__setattr__(self, "rule_selector", tuple(sorted(dict(self.rule_selector).items())))
         except (TypeError, ValueError):

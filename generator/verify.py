@@ -120,6 +120,9 @@ class _Owners:
         if path in (c.rules_file(c.INVARIANTS_FILE_STEM), c.prometheus_rule_file(c.INVARIANTS_FILE_STEM)) \
                 and cat.invariants:
             return cat.relative(cat.invariants[0].defined_in), "ALERTS"
+        for uid, file in cat.dashboard_sources:
+            if path in (c.dashboard_file(uid), c.dashboard_configmap_file(uid)):
+                return file, f"dashboard {uid!r}"
         if (path.startswith(c.OTEL_DIR) or path == c.COLLECTOR_OBJECT_FILE) and cat.telemetry is not None:
             return cat.relative(cat.telemetry.defined_in), "telemetry 'kfm'"
         return f"out/{path}", "generated file"

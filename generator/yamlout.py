@@ -24,6 +24,11 @@ def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _string)
+# A definition may hold a str or int subclass (an enum.StrEnum team name, an IntEnum threshold): the
+# validators see its value, and YAML gets that plain value (SafeDumper knows only the exact types).
+_Dumper.add_multi_representer(str, lambda dumper, value: _string(dumper, str.__str__(value)))
+_Dumper.add_multi_representer(int, lambda dumper, value: dumper.represent_int(int.__index__(value)))
+_Dumper.add_multi_representer(float, lambda dumper, value: dumper.represent_float(float.__float__(value)))
 
 
 def dump(data: object) -> str:
