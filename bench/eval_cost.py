@@ -64,7 +64,7 @@ for path in (ROOT, ROOT / "tests", BENCH):
         sys.path.insert(0, str(path))
 
 from backfill_history import DAY, MONTH_START, generate  # noqa: E402
-from generator.durations import parse_duration  # noqa: E402
+from generator.model.durations import parse_duration  # noqa: E402
 from sloth_side_by_side import METRIC, ours, sloth_spec  # noqa: E402
 from prometheus_tools import build_prometheus3, version_of  # noqa: E402
 from tsdb_backfill import PrometheusOnData, import_openmetrics, move_blocks, recording_passes, run  # noqa: E402

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator import yamlout  # noqa: E402
-from generator.rules import slo_groups  # noqa: E402
-from generator.kinds.freshness import DatasetMaxAge, Freshness  # noqa: E402
-from generator.slo import SLO  # noqa: E402
-from generator.testgen import test_file  # noqa: E402
+from generator.prometheus.rules import slo_groups  # noqa: E402
+from generator.model.kinds.freshness import DatasetMaxAge, Freshness  # noqa: E402
+from generator.model.slo import SLO  # noqa: E402
+from generator.prometheus.testgen import test_file  # noqa: E402
 
 SIZES = (10, 100, 1000)
 CADENCES = (("hourly", "2h"), ("daily", "26h"), ("weekly", "8d"))

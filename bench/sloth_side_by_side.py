@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from generator import conventions as c  # noqa: E402
 from generator import yamlout  # noqa: E402
-from generator.rules import slo_groups  # noqa: E402
-from generator.kinds.events_ratio import EventsRatio  # noqa: E402
-from generator.slo import SLO  # noqa: E402
+from generator.prometheus.rules import slo_groups  # noqa: E402
+from generator.model.kinds.events_ratio import EventsRatio  # noqa: E402
+from generator.model.slo import SLO  # noqa: E402
 
 SIZES = (10, 100)
 METRIC = c.HTTP_SERVER_DURATION + "_count"

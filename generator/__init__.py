@@ -6,16 +6,16 @@ The definition API, for files in slo/ and alerts/:
     from generator import Alerting, Tier, BurnWindow, Waiver, Invariant, Team, Metric, load_datasets
     from generator import conventions
 """
-from . import conventions
-from .declared_metrics import Metric
-from .invariants import Invariant
-from .kinds.base import SLIKind
-from .kinds.events_ratio import EventsRatio
-from .kinds.freshness import DatasetMaxAge, Freshness
-from .kinds.latency import Latency
-from .slo import SLO, Alerting, BurnWindow, Tier, Waiver
-from .tables import load_datasets
-from .teams import Team
+from generator import conventions
+from generator.model.declared_metrics import Metric
+from generator.model.invariants import Invariant
+from generator.model.kinds.base import SLIKind
+from generator.model.kinds.events_ratio import EventsRatio
+from generator.model.kinds.freshness import DatasetMaxAge, Freshness
+from generator.model.kinds.latency import Latency
+from generator.model.slo import SLO, Alerting, BurnWindow, Tier, Waiver
+from generator.model.tables import load_datasets
+from generator.model.teams import Team
 
 __version__ = "0.1.0"
 

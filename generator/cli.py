@@ -20,14 +20,14 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from . import __version__
-from .catalog import DEFINITION_DIRS, definition_files, load
-from .gates import report, run_gates
-from .review import summary
-from .problems import DefinitionError
-from .render import render
-from .verify import check_output, find_tools
-from .writer import OutputError, read_tree, write_tree
+from generator import __version__
+from generator.model.catalog import DEFINITION_DIRS, definition_files, load
+from generator.checks.gates import report, run_gates
+from generator.checks.review import summary
+from generator.model.problems import DefinitionError
+from generator.render import render
+from generator.checks.verify import check_output, find_tools
+from generator.writer.tree import OutputError, read_tree, write_tree
 
 EXIT_DRIFT = 1
 EXIT_BAD_DEFINITIONS = 2

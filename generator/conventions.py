@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .durations import format_duration
+from generator.model.durations import format_duration
 
 # --- the metric contract: what KFM services expose (kfm_instrument/contract.py owns it) ----
 

@@ -23,22 +23,22 @@ import json
 from decimal import Decimal
 from itertools import groupby
 
-from . import conventions as c
-from . import prose
-from . import yamlout
+from generator import conventions as c
+from generator.runbooks import prose
+from generator.writer import yamlout
 from pathlib import Path
 
-from . import alertmanager
-from . import gitops
-from .collector import LocalSinks, builder_manifest, config, order_problems
-from .dashboards import all_dashboards
-from .grafana import to_text
-from .catalog import Catalog
-from .invariants import Invariant
-from .rules import RuleCounts, invariants_group, slo_groups
-from .runbooks import render_runbooks
-from .slo import SLO
-from .testgen import test_file, test_subject
+from generator.alertmanager import routing as alertmanager
+from generator.kubernetes import gitops
+from generator.collector.config import LocalSinks, builder_manifest, config, order_problems
+from generator.grafana.dashboards import all_dashboards
+from generator.grafana.panels import to_text
+from generator.model.catalog import Catalog
+from generator.model.invariants import Invariant
+from generator.prometheus.rules import RuleCounts, invariants_group, slo_groups
+from generator.runbooks.contents import render_runbooks
+from generator.model.slo import SLO
+from generator.prometheus.testgen import test_file, test_subject
 
 GENERATOR = "kfm-observability generator"
 
@@ -122,7 +122,7 @@ GRAFANA_FOLDER = "KFM"
 
 
 # What a generated dashboard (the overview, an SLO's) is rendered from.
-GENERATED_DASHBOARD_SOURCES = ("slo/", "alerts/", "generator/dashboards.py")
+GENERATED_DASHBOARD_SOURCES = ("slo/", "alerts/", "generator/grafana/dashboards.py")
 
 
 def render_dashboard(board: dict,

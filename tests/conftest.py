@@ -15,9 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.catalog import load  # noqa: E402
+from generator.model.catalog import load  # noqa: E402
 from generator.render import render  # noqa: E402
-from generator.writer import write_files  # noqa: E402
+from generator.writer.tree import write_files  # noqa: E402
 from prometheus_tools import build_prometheus3, find_promtool2  # noqa: E402
 
 # `make test` runs the files on every core (pytest-xdist, --dist loadfile: each file whole on one

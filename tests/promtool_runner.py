@@ -31,9 +31,9 @@ def exact_recovery_test(slo, rules_file: Path, semantics: str) -> tuple[dict, in
     sits within float64 rounding (1e-9) of the threshold (the prediction moved by that much
     changes). Returns (the test document, minutes asserted, minutes skipped as ties)."""
     from generator import conventions as c
-    from generator.rules import burn_alert
-    from generator.simulate import TIE, firing_ticks
-    from generator.testgen import _Scenarios, _settled
+    from generator.prometheus.rules import burn_alert
+    from generator.prometheus.simulate import TIE, firing_ticks
+    from generator.prometheus.testgen import _Scenarios, _settled
 
     runner = _Scenarios(slo)
     _, back, series, ratios, states = runner.recovery_run()

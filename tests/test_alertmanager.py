@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from generator import conventions as c
-from generator.alertmanager import PAGE_RECEIVER, TICKET_RECEIVER
+from generator.alertmanager.routing import PAGE_RECEIVER, TICKET_RECEIVER
 
 AMTOOL_HELP = ("amtool is not installed: run `make test` (scripts/install-prometheus-tools.sh) or "
                "`apt-get install prometheus-alertmanager`")

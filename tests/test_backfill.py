@@ -49,7 +49,7 @@ import pytest
 import yaml
 
 from generator import conventions as c
-from generator.durations import parse_duration
+from generator.model.durations import parse_duration
 from backfill_history import DAY, generate, write_openmetrics
 from live_prometheus import find_prometheus
 from tsdb_backfill import PrometheusOnData, backfill_rules, import_openmetrics, move_blocks, recording_passes

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from generator import conventions as c
-from generator.collector import ENDPOINT_VARS, LocalSinks, config, order_problems
-from generator.telemetry import Environment
+from generator.collector.config import ENDPOINT_VARS, LocalSinks, config, order_problems
+from generator.model.telemetry import Environment
 from live_prometheus import free_port
 
 ENVIRONMENTS = ("dev", "stage", "prod")

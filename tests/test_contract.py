@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from generator import conventions as c
-from generator.catalog import load
-from generator.contract import check_contract, read_rendered
-from generator.promql_expr import PromQLError, parse_expr, selectors
+from generator.model.catalog import load
+from generator.checks.contract import check_contract, read_rendered
+from generator.promql.parser import PromQLError, parse_expr, selectors
 from kfm_instrument import contract_exposition
 
 ROOT = Path(__file__).resolve().parent.parent

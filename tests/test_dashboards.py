@@ -9,8 +9,8 @@ import yaml
 
 from dashboards._uids import API_DASHBOARD_UID, EVIDENCE_DASHBOARD_UID, FRESHNESS_DASHBOARD_UID
 from generator import conventions as c
-from generator.lint import grafana_to_promql, lint
-from generator.verify import OBJECT_LIMIT as CONFIGMAP_LIMIT
+from generator.checks.lint import grafana_to_promql, lint
+from generator.checks.verify import OBJECT_LIMIT as CONFIGMAP_LIMIT
 from promtool_runner import run
 
 

@@ -10,12 +10,12 @@ import pytest
 
 from conftest import ROOT, copy_project, run_cli
 from generator import conventions as c
-from generator.windows import PAGE
-from generator.catalog import load
-from generator.contract import check_contract
-from generator.declared_metrics import Metric
+from generator.model.windows import PAGE
+from generator.model.catalog import load
+from generator.checks.contract import check_contract
+from generator.model.declared_metrics import Metric
 from kfm_instrument import contract_exposition
-from generator.problems import DefinitionError
+from generator.model.problems import DefinitionError
 from promtool_runner import run
 
 TILES = "slo/tiles.py"

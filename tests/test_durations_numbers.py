@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from generator.durations import format_duration, parse_duration
-from generator.numbers import exact, percent, text
+from generator.model.durations import format_duration, parse_duration
+from generator.model.numbers import exact, percent, text
 
 
 @pytest.mark.parametrize("given, seconds", [("5m", 300), ("1h", 3600), ("30d", 2592000),

@@ -152,7 +152,7 @@ def find_collector() -> tuple[str | None, str]:
 
 def dummy_env() -> dict[str, str]:
     """Values for the ${env:...} references of the collector configs (see tests/test_collector.py)."""
-    from generator.collector import ENDPOINT_VARS
+    from generator.collector.config import ENDPOINT_VARS
     values = {"tempo": ("127.0.0.1:9", "Bearer test"), "loki": ("http://127.0.0.1:9/otlp", "Bearer test"),
               "remote_write": ("http://127.0.0.1:9/api/v1/write", "Bearer test")}
     env = {}

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, copy_project, run_in_process
 from generator import conventions as c
-from generator.gates import MAX_WAIVER_DAYS, SECRET_PATTERNS
+from generator.checks.gates import MAX_WAIVER_DAYS, SECRET_PATTERNS
 from test_bad_definitions import slo_file
 
 TODAY = "2026-11-29"
@@ -233,7 +233,7 @@ def test_secret_patterns_spare(line):
 
 def test_root_has_teams_for_every_owner():
     """The committed definitions name only defined teams (also what the first gate checks)."""
-    from generator.catalog import load
+    from generator.model.catalog import load
     catalog = load(ROOT)
     owners = {s.owner for s in catalog.slos} | {i.owner for i in catalog.invariants}
     assert owners <= {t.name for t in catalog.teams}

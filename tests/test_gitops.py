@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from generator import conventions as c
-from generator import jsonpatch
+from generator.kubernetes import jsonpatch
 from promtool_runner import run as run_promtool
 
 pytestmark = pytest.mark.kubernetes

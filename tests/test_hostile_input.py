@@ -17,8 +17,8 @@ from conftest import ROOT, run_cli
 from promtool_runner import run_tests_concurrently
 from generator import cli
 from generator import conventions as c
-from generator import redaction
-from generator.writer import OutputError, read_tree, write_tree
+from generator.collector import redaction
+from generator.writer.tree import OutputError, read_tree, write_tree
 
 SLO_ARGS = dict(service='"example"', owner='"evidence"', description='"An example."', objective="0.99",
                 runbook='"- first step"',
@@ -251,7 +251,7 @@ def test_out_that_is_a_file_is_an_output_error(project, capsys):
 
 
 def test_a_full_disk_is_an_output_error_and_out_is_untouched(project, capsys, monkeypatch):
-    from generator import writer
+    from generator.writer import tree as writer
 
     def full(directory, files):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -501,7 +501,7 @@ def test_a_team_channel_on_two_lines_is_refused(project, capsys):
 @pytest.mark.promtool
 def test_output_a_real_tool_refuses_stops_the_render(project, capsys, monkeypatch):
     """The last line of defence: should a rule file ever be broken, promtool stops the render."""
-    from generator import rules
+    from generator.prometheus import rules
 
     original = rules.burn_alert
 

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
 from generator import conventions as c
-from generator.kinds.latency import Latency
+from generator.model.kinds.latency import Latency
 from live_prometheus import LivePrometheus, free_port
 from prometheus_tools import find_prometheus2
 

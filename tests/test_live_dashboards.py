@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from generator import conventions as c
-from generator.testseries import event_shape
+from generator.prometheus.testseries import event_shape
 from live_prometheus import LivePrometheus, free_port
 from prometheus_tools import pinned_prometheus3
 from synthetic_workload import SyntheticWorkload

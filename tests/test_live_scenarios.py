@@ -3,7 +3,7 @@
 KFM's own SLO definitions are compressed in time through the definitions
 (`compress`): the period 30d becomes 6h (120 times faster), and with it, by the
 generator's window math, every window pair, every `for` and the staging base
-(5m becomes 11s; see generator/windows.py); the no-data `for` and the dataset
+(5m becomes 11s; see generator/model/windows.py); the no-data `for` and the dataset
 maximum ages of slo/datasets.csv are scaled by the same factor (river-gauges:
 2h becomes 60s). The generator's rule compiler renders them into a temporary
 directory; nothing rendered is edited. The invariants are rendered unchanged:
@@ -43,12 +43,12 @@ import pytest
 import yaml
 
 from generator import conventions as c
-from generator.windows import PAGE, TIERS
-from generator import yamlout
-from generator.durations import format_duration, parse_duration
-from generator.rules import invariants_group, slo_groups
-from generator.slo import SLO
-from generator.tables import CADENCES
+from generator.model.windows import PAGE, TIERS
+from generator.writer import yamlout
+from generator.model.durations import format_duration, parse_duration
+from generator.prometheus.rules import invariants_group, slo_groups
+from generator.model.slo import SLO
+from generator.model.tables import CADENCES
 from live_prometheus import LivePrometheus, free_port
 
 pytestmark = pytest.mark.live

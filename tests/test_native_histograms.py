@@ -22,10 +22,10 @@ from opentelemetry.sdk.resources import Resource
 
 from conftest import copy_project, declare_prometheus, run_cli
 from generator import conventions as c
-from generator.catalog import load
-from generator.contract import check_contract
+from generator.model.catalog import load
+from generator.checks.contract import check_contract
 from kfm_instrument import contract_exposition
-from generator.simulate import Semantics
+from generator.prometheus.simulate import Semantics
 from live_prometheus import LivePrometheus
 from promtool_runner import exact_recovery_test, needs_prometheus_3, run, run_mutated
 

@@ -13,7 +13,7 @@ import sys
 
 from conftest import ROOT, copy_project, run_cli
 from generator import conventions as c
-from generator.windows import PAGE
+from generator.model.windows import PAGE
 from promtool_runner import run, run_mutated
 
 SLO_NAME = "orders-consumer-lag"
@@ -28,13 +28,13 @@ from typing import Callable
 
 from generator import SLO, Metric, SLIKind
 from generator import conventions as c
-from generator.durations import format_duration
+from generator.model.durations import format_duration
 from generator.grafana import Panel, Query, timeseries
-from generator.kinds.base import NoDataRun, Problems, Ratios, Run, group_by_problems, parse_field
-from generator.promql import Selector, parse_selector
-from generator.simulate import RatioSeries, Semantics, TickHistory, tick_text
-from generator.slo import SLO as SLOType
-from generator.testseries import notation, series_name
+from generator.model.kinds.base import NoDataRun, Problems, Ratios, Run, group_by_problems, parse_field
+from generator.promql.selectors import Selector, parse_selector
+from generator.prometheus.simulate import RatioSeries, Semantics, TickHistory, tick_text
+from generator.model.slo import SLO as SLOType
+from generator.prometheus.testseries import notation, series_name
 
 ABOVE_CEILING = c.RECORDED_PREFIX + "above_ceiling:bool"
 

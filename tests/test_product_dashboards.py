@@ -14,9 +14,9 @@ import yaml
 from conftest import ROOT, copy_project
 from dashboards._uids import API_DASHBOARD_UID, EVIDENCE_DASHBOARD_UID, FRESHNESS_DASHBOARD_UID
 from generator import conventions as c
-from generator.catalog import load
-from generator.lint import lint
-from generator.problems import DefinitionError
+from generator.model.catalog import load
+from generator.checks.lint import lint
+from generator.model.problems import DefinitionError
 from generator.render import GENERATED_DASHBOARD_SOURCES, render
 
 PRODUCT = {FRESHNESS_DASHBOARD_UID: "dashboards/kfm_freshness.py",

@@ -1,6 +1,6 @@
 import pytest
 
-from generator.promql import SelectorError, parse_selector
+from generator.promql.selectors import SelectorError, parse_selector
 
 
 def test_selector_round_trip():

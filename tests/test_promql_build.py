@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from generator import promql_build as b
-from generator.promql import parse_selector
-from generator.promql_expr import parse_expr
+from generator.promql import builder as b
+from generator.promql.selectors import parse_selector
+from generator.promql.parser import parse_expr
 
 SEL = parse_selector('http_requests_total{job="api", code=~"5.."}')
 

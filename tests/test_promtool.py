@@ -8,8 +8,8 @@ import yaml
 
 from conftest import ROOT
 from generator import conventions as c
-from generator.simulate import Semantics
-from generator.testgen import scenarios
+from generator.prometheus.simulate import Semantics
+from generator.prometheus.testgen import scenarios
 from promtool_runner import exact_recovery_test, needs_prometheus_3, run, run_tests_concurrently
 
 

@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 from generator import conventions as c
-from generator import redaction
-from generator.collector import LocalSinks, config
-from generator.problems import DefinitionError
-from generator.telemetry import Environment, Telemetry
+from generator.collector import redaction
+from generator.collector.config import LocalSinks, config
+from generator.model.problems import DefinitionError
+from generator.model.telemetry import Environment, Telemetry
 from live_prometheus import free_port
 from test_collector import _attributes, _records, _spans, _wait
 
@@ -260,7 +260,7 @@ def test_dev_may_keep_more_only_where_the_definitions_say_so():
 def test_every_secret_pattern_compiles_in_re2_and_matches_its_example():
     import re2  # google-re2: the engine family Go's regexp implements
 
-    from generator.re2check import re2_problem
+    from generator.model.re2check import re2_problem
     for name, pattern in redaction.SECRET_PATTERNS.items():
         assert re2_problem(pattern) is None, name
         assert re2.search(pattern, PATTERN_EXAMPLES[name]), name

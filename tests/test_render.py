@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, copy_project, run_cli
 from generator import conventions as c
-from generator import yamlout
+from generator.writer import yamlout
 from generator.render import definitions_hash
-from generator.rules import slo_groups
-from generator.kinds.freshness import DatasetMaxAge, Freshness
-from generator.slo import SLO
-from generator.writer import read_tree, write_tree
+from generator.prometheus.rules import slo_groups
+from generator.model.kinds.freshness import DatasetMaxAge, Freshness
+from generator.model.slo import SLO
+from generator.writer.tree import read_tree, write_tree
 
 
 def test_two_renders_with_different_hash_seeds_are_byte_identical(tmp_path):
@@ -144,7 +144,7 @@ def test_committed_out_matches_a_fresh_render(rendered):
 def test_an_interrupted_render_leaves_out_untouched(tmp_path, monkeypatch):
     out = tmp_path / "out"
     write_tree(out, {"a.yaml": "old: 1\n"})
-    import generator.writer as writer
+    import generator.writer.tree as writer
 
     def explode(directory, files):
         (directory / "half.yaml").write_text("partial")

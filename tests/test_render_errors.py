@@ -14,10 +14,10 @@ import pytest
 
 from conftest import ROOT
 from generator import cli
-from generator.catalog import load
-from generator.prose import PACKAGE_TEMPLATES
+from generator.model.catalog import load
+from generator.runbooks.prose import PACKAGE_TEMPLATES
 from generator.render import render
-from generator.writer import read_tree, write_tree
+from generator.writer.tree import read_tree, write_tree
 
 # A 7d period: its generated tests simulate a quarter of a 30d one's minutes, so each render is fast.
 SLO_ARGS = dict(service='"example"', owner='"evidence"', description='"An example."', objective="0.99",
@@ -235,7 +235,7 @@ def test_a_dict_subclass_that_fails_to_read_is_a_problem_not_a_crash(project, ca
 
 def test_a_custom_dashboard_a_real_tool_check_refuses_names_its_definition(project):
     """A dashboard over Kubernetes' 1 MiB (its ConfigMap) was reported as `out/...: generated file`."""
-    from generator.verify import Tools, check_output
+    from generator.checks.verify import Tools, check_output
 
     write(project, "dashboards/mine.py", board("'description': 'x' * 1100000"))
     catalog = load(project)

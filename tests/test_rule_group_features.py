@@ -15,8 +15,8 @@ import yaml
 
 from conftest import copy_project, declare_prometheus, run_cli
 from generator import conventions as c
-from generator.catalog import load
-from generator.simulate import Semantics
+from generator.model.catalog import load
+from generator.prometheus.simulate import Semantics
 from kubeconform_runner import validate
 from promtool_runner import exact_recovery_test, needs_prometheus_3, run, run_mutated
 

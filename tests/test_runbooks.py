@@ -7,8 +7,8 @@ import re
 import yaml
 
 from generator import conventions as c
-from generator.windows import PAGE, TIERS
-from generator.numbers import text as text_of
+from generator.model.windows import PAGE, TIERS
+from generator.model.numbers import text as text_of
 
 
 def rendered_alerts(rendered: dict[str, str]) -> list[dict]:
@@ -63,7 +63,7 @@ def test_a_project_template_overrides_the_shipped_one_and_changes_only_what_it_r
     """templates/runbooks/burn.md.j2 beside slo/ replaces the shipped burn-rate runbook template; its
     hash enters the runbooks rendered from templates, and nothing else changes."""
     from conftest import copy_project, run_cli
-    from generator.prose import PACKAGE_TEMPLATES
+    from generator.runbooks.prose import PACKAGE_TEMPLATES
 
     copy_project(tmp_path)
     folder = tmp_path / "templates" / "runbooks"

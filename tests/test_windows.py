@@ -4,8 +4,8 @@ from fractions import Fraction
 
 import pytest
 
-from generator.windows import DAY, PERIODS, base_window, budget_as_time, default_pairs, period_seconds
-from generator.windows import PAGE, TICKET
+from generator.model.windows import DAY, PERIODS, base_window, budget_as_time, default_pairs, period_seconds
+from generator.model.windows import PAGE, TICKET
 
 
 def test_workbook_pairs_for_30_days():

@@ -1,0 +1,1 @@
+"""Backend: Alertmanager routing and inhibition per environment."""

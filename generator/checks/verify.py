@@ -1,0 +1,264 @@
+"""Check a rendered tree before it lands: what render accepts, the real tools accept.
+
+`check_output` looks at the files `render()` returned, before the writer
+touches out/:
+- every path stays inside out/ (relative, no `..`, no two paths that differ
+  only in case, names short enough for any file system);
+- every YAML and JSON file parses back;
+- every Kubernetes object fits its size limit (1 MiB of data);
+- the real promtool accepts every rule file and every PrometheusRule's groups
+  (`promtool check rules --lint=duplicate-rules`, duplicates fatal);
+- the real collector accepts every environment's config (`validate`), where
+  the binary built for this manifest is present.
+A failure names the definition that produced the file. A tool that is absent
+is said in one note line; `make test` (and CI) run with every tool present.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from generator import conventions as c
+from generator.model.catalog import Catalog
+from generator.collector.config import ENDPOINT_VARS
+from generator.model.problems import Problem
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster
+OBJECT_LIMIT = 1024 * 1024          # bytes of data a ConfigMap (and, kept as safe, a PrometheusRule) holds
+MAX_PATH_PART = 200                 # bytes of one file name (file systems allow 255)
+MAX_PATH = 1000
+TOOL_TIMEOUT = 120
+PROMTOOL_HELP = "apt-get install prometheus, or make test (scripts/install-prometheus-tools.sh)"
+COLLECTOR_HELP = "make collector (scripts/build-collector.sh)"
+
+
+@dataclass(frozen=True)
+class Tools:
+    promtool: str | None
+    collector: str | None
+    promtool3: str | None = None   # checks the rule files that need a newer Prometheus than 2.x (query_offset)
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("KFM_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "kfm-observability")
+    return Path(base)
+
+
+def collector_binary(manifest: str) -> Path:
+    """Where scripts/build-collector.sh caches the collector built from this manifest (same key)."""
+    version = re.search(r"^  version: ([0-9.]*)-kfm$", manifest, re.MULTILINE)
+    body = "".join(line + "\n" for line in manifest.splitlines() if not line.startswith("#"))
+    key = hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+    return cache_dir() / f"otelcol-v{version.group(1) if version else 'unknown'}-{key}" / "kfm-otelcol"
+
+
+_GOMOD = re.compile(r"^\s*- gomod: (\S+ \S+)$", re.MULTILINE)
+
+
+def _covering_collector(manifest: str) -> str | None:
+    """The collector built for this manifest, or another cached build of the same release that holds
+    every component it names (scripts/build-collector.sh keeps each build's manifest beside it)."""
+    exact = collector_binary(manifest)
+    if os.access(exact, os.X_OK):
+        return str(exact)
+    needed = set(_GOMOD.findall(manifest))
+    prefix = exact.parent.name.rsplit("-", 1)[0] + "-"
+    for candidate in sorted(cache_dir().glob(prefix + "*/kfm-otelcol")):
+        built_from = candidate.parent / "builder-config.yaml"
+        if os.access(candidate, os.X_OK) and built_from.is_file() \
+                and needed <= set(_GOMOD.findall(built_from.read_text(encoding="utf-8"))):
+            return str(candidate)
+    return None
+
+
+def _cached_promtool3() -> str | None:
+    """The newest promtool 3.x scripts/build-prometheus3.sh has cached, if any."""
+    def version(path: Path) -> tuple[int, ...]:
+        return tuple(int(part) for part in re.findall(r"\d+", path.parent.name.removeprefix("prometheus-v")))
+    built = [p for p in cache_dir().glob("prometheus-v3.*/promtool") if os.access(p, os.X_OK)]
+    return str(max(built, key=version)) if built else None
+
+
+def find_tools(files: dict[str, str]) -> Tools:
+    promtool = os.environ.get("PROMTOOL") or shutil.which("promtool")
+    collector = os.environ.get("KFM_OTELCOL")
+    if not collector and c.COLLECTOR_BUILDER_MANIFEST in files:
+        collector = _covering_collector(files[c.COLLECTOR_BUILDER_MANIFEST])
+    return Tools(promtool, collector, os.environ.get("PROMTOOL3") or _cached_promtool3())
+
+
+_NEWER_THAN_2_42 = re.compile(r"^\s*query_offset:", re.MULTILINE)  # group fields promtool 2.42 refuses
+NEWER_HELP = "query_offset needs promtool 2.53 or later: make prometheus3 builds 3.x, or set PROMTOOL3"
+
+
+class _Owners:
+    """Which definition produced a rendered file, for the problem line."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+
+    def of(self, path: str) -> tuple[str, str]:
+        cat = self.catalog
+        for slo in cat.slos:
+            if path in (c.rules_file(slo.name), c.rules_test_file(slo.name), c.dashboard_file(c.slo_dashboard_uid(slo.name)),
+                        c.dashboard_configmap_file(c.slo_dashboard_uid(slo.name))):
+                return cat.relative(slo.defined_in), f"SLO {slo.name!r}"
+        for service in sorted({s.service for s in cat.slos}):
+            if path == c.prometheus_rule_file(service):
+                first = min((s for s in cat.slos if s.service == service), key=lambda s: s.name)
+                return cat.relative(first.defined_in), f"service {service!r}"
+        if path in (c.rules_file(c.INVARIANTS_FILE_STEM), c.prometheus_rule_file(c.INVARIANTS_FILE_STEM)) \
+                and cat.invariants:
+            return cat.relative(cat.invariants[0].defined_in), "ALERTS"
+        for uid, file in cat.dashboard_sources:
+            if path in (c.dashboard_file(uid), c.dashboard_configmap_file(uid)):
+                return file, f"dashboard {uid!r}"
+        if (path.startswith(c.OTEL_DIR) or path == c.COLLECTOR_OBJECT_FILE) and cat.telemetry is not None:
+            return cat.relative(cat.telemetry.defined_in), "telemetry 'kfm'"
+        return f"out/{path}", "generated file"
+
+
+def _path_problems(files: dict[str, str]) -> list[tuple[str, str]]:
+    found = []
+    folded: dict[str, str] = {}
+    for path in files:
+        pure = PurePosixPath(path)
+        parts = path.split("/")
+        if (pure.is_absolute() or "\\" in path or any(p in ("", ".", "..") for p in parts)
+                or any(ord(ch) < 0x20 for ch in path)):
+            found.append((path, "the path would leave out/ (or is not a plain relative path)"))
+            continue
+        if len(path.encode("utf-8")) > MAX_PATH or any(len(p.encode("utf-8")) > MAX_PATH_PART for p in parts):
+            found.append((path, f"the file name is too long (at most {MAX_PATH_PART} bytes a name)"))
+        other = folded.setdefault(path.casefold(), path)
+        if other != path:
+            found.append((path, f"differs from out/{other} only in case: one overwrites the other on macOS "
+                                "and Windows"))
+    return found
+
+
+def _parse_problems(files: dict[str, str]) -> list[tuple[str, str]]:
+    found = []
+    for path, text in files.items():
+        try:
+            if path.endswith((".yaml", ".yml")):
+                list(yaml.load_all(text, Loader=_Loader))
+            elif path.endswith(".json"):
+                json.loads(text)
+        except (yaml.YAMLError, ValueError) as error:
+            found.append((path, f"does not parse back: {' '.join(str(error).split())[:200]}"))
+    return found
+
+
+def _size_problems(files: dict[str, str]) -> list[tuple[str, str]]:
+    found = []
+    for path, text in files.items():
+        if not path.startswith(c.GITOPS_BASE + "/") or not path.endswith(".yaml"):
+            continue
+        size = len(text.encode("utf-8"))
+        if size > OBJECT_LIMIT:
+            found.append((path, f"the object is {size / 1048576:.2f} MiB, over the 1 MiB a Kubernetes object "
+                                "may hold: split its SLOs across services (or its datasets across SLOs)"))
+    return found
+
+
+def _rule_files(files: dict[str, str]) -> dict[str, str]:
+    """Rule-file texts promtool should check: plain rule files, and each PrometheusRule's groups."""
+    found = {path: text for path, text in files.items()
+             if path.startswith("prometheus/") and path.endswith(".rules.yaml")}
+    for path, text in files.items():
+        if path.startswith(c.GITOPS_BASE + "/prometheusrules/"):
+            try:
+                document = yaml.load(text, Loader=_Loader)
+                found[path] = yaml.safe_dump({"groups": document["spec"]["groups"]}, sort_keys=False)
+            except (yaml.YAMLError, TypeError, KeyError):
+                pass  # reported by the parse check
+    return found
+
+
+def _promtool_problems(promtool: str, rules: dict[str, str]) -> list[tuple[str, str]]:
+    if not rules:
+        return []
+    with tempfile.TemporaryDirectory(prefix="kfm-verify-") as scratch:
+        names = {}
+        for index, (path, text) in enumerate(sorted(rules.items())):
+            local = Path(scratch) / f"{index}.yaml"
+            local.write_text(text, encoding="utf-8")
+            names[str(local)] = path
+        try:
+            result = subprocess.run([promtool, "check", "rules", "--lint=duplicate-rules", "--lint-fatal", *names],
+                                    capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return [(sorted(rules)[0], f"promtool could not run: {error}")]
+    if result.returncode == 0:
+        return []
+    errors: dict[str, list[str]] = {}
+    for line in result.stderr.splitlines():  # "<file>: group ..., rule N, "name": what is wrong"
+        scratch_name = next((name for name in names if line.startswith(name + ":")), None)
+        if scratch_name is not None:
+            errors.setdefault(names[scratch_name], []).append(line[len(scratch_name) + 1:].strip())
+    found = [(path, f"promtool check rules refuses it: {'; '.join(lines)[:400]}"
+                    + (f" ({NEWER_HELP})" if _NEWER_THAN_2_42.search(rules[path]) else ""))
+             for path, lines in sorted(errors.items())]
+    if not found:
+        found.append((sorted(rules)[0], "promtool check rules failed: "
+                      + " ".join((result.stderr or result.stdout).replace(scratch, "").split())[:300]))
+    return found
+
+
+def _collector_problems(collector: str, files: dict[str, str]) -> list[tuple[str, str]]:
+    env = dict(os.environ)
+    for endpoint, authorization in ENDPOINT_VARS.values():  # what the deployment's secret store provides
+        env[endpoint] = "http://127.0.0.1:9"
+        env[authorization] = "Bearer verify"
+    found = []
+    with tempfile.TemporaryDirectory(prefix="kfm-verify-") as scratch:
+        for path in sorted(p for p in files if p.startswith(c.OTEL_DIR) and p.endswith("/collector.yaml")):
+            local = Path(scratch) / "collector.yaml"
+            local.write_text(files[path], encoding="utf-8")
+            try:
+                result = subprocess.run([collector, "validate", f"--config={local}"], capture_output=True,
+                                        text=True, timeout=TOOL_TIMEOUT, env=env)
+            except (OSError, subprocess.TimeoutExpired) as error:
+                found.append((path, f"the collector could not run: {error}"))
+                continue
+            if result.returncode != 0:
+                message = " ".join((result.stderr or result.stdout).replace(str(local), path).split())
+                found.append((path, f"the collector refuses it: {message[-400:]}"))
+    return found
+
+
+def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple[list[Problem], list[str]]:
+    """Problems of the rendered files (each naming the definition behind it), and notes on tools not run."""
+    owners = _Owners(catalog)
+    found = _path_problems(files) + _parse_problems(files) + _size_problems(files)
+    notes = []
+    rules = _rule_files(files)
+    newer = {path: text for path, text in rules.items() if _NEWER_THAN_2_42.search(text)} if tools.promtool3 else {}
+    if newer and tools.promtool3:
+        found += _promtool_problems(tools.promtool3, newer)
+    if tools.promtool:
+        found += _promtool_problems(tools.promtool, {p: t for p, t in rules.items() if p not in newer})
+    else:
+        notes.append(f"note: promtool not found, rule files not checked here ({PROMTOOL_HELP}); make test checks them")
+    if any(p.startswith(c.OTEL_DIR) for p in files):
+        if tools.collector:
+            found += _collector_problems(tools.collector, files)
+        else:
+            notes.append(f"note: the collector built for these components is not present, its configs not checked "
+                         f"here ({COLLECTOR_HELP}); make test checks them")
+    problems = []
+    for path, message in found:
+        file, definition = owners.of(path)
+        problems.append(Problem(file, definition, f"out/{path}", message))
+    return problems, notes

@@ -1,0 +1,1 @@
+"""Backend: OpenTelemetry Collector configuration per environment, the builder manifest, the redaction policy."""

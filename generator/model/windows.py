@@ -1,0 +1,122 @@
+"""Multiwindow, multi-burn-rate math, kept apart from PromQL text.
+
+The Google SRE Workbook ("Alerting on SLOs") gives, for a 30-day period:
+page at 14.4x over 1h (short 5m) and 6x over 6h (short 30m); ticket at 3x
+over 1d (short 2h) and 1x over 3d (short 6h). Each pair spends a fixed share
+of the budget before it fires: factor x long window / period (2%, 5%, 10%,
+10%). For 28d and 7d periods the windows (and `for` durations) are scaled by
+period/30d and the factors kept, so every pair still spends the same share.
+
+A period shorter than 7d is a compressed period, for end-to-end tests that
+watch alerts fire in real time: the windows and `for` durations scale the same
+way but to whole seconds, and the staging base (5m for 7d and longer) shrinks
+with the period (5m x period/7d), so the SLO keeps the shape of a 7d one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from generator.conventions import BASE_WINDOW_SECONDS
+from generator.model.durations import format_duration, parse_duration
+
+DAY = 86400
+REFERENCE_PERIOD = 30 * DAY
+PERIODS = {"30d": 30 * DAY, "28d": 28 * DAY, "7d": 7 * DAY}
+PAGE, TICKET = "page", "ticket"   # the alert tiers: severity label values, tier label prefixes
+TIERS = (PAGE, TICKET)
+SHORTEST_PERIOD = PERIODS["7d"]  # shorter ones are compressed (tests)
+MIN_BASE_WINDOW_SECONDS = 5  # a compressed period's base must hold a few samples at a 1s scrape
+
+
+def base_window(period: int) -> int:
+    """Seconds of the staging base: 5m, or for a compressed period 5m x period/7d (whole seconds)."""
+    if period >= SHORTEST_PERIOD:
+        return BASE_WINDOW_SECONDS
+    return max(1, round(Fraction(BASE_WINDOW_SECONDS) * period / SHORTEST_PERIOD))
+
+
+def period_seconds(text: str) -> int:
+    """Seconds of a period: 30d, 28d, 7d, or a compressed period shorter than 7d; ValueError otherwise."""
+    if text in PERIODS:
+        return PERIODS[text]
+    message = f"{text!r} is not one of {', '.join(sorted(PERIODS))} (or a compressed test period under 7d)"
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise ValueError(message) from None
+    if seconds >= SHORTEST_PERIOD:
+        raise ValueError(message)
+    if base_window(seconds) < MIN_BASE_WINDOW_SECONDS:
+        raise ValueError(f"{text!r} is too short: its staging base would be {base_window(seconds)}s, "
+                         f"under {MIN_BASE_WINDOW_SECONDS}s")
+    return seconds
+
+
+@dataclass(frozen=True)
+class WindowPair:
+    tier: str
+    long: int        # seconds
+    short: int       # seconds
+    factor: Decimal  # burn rate that fires the pair
+    for_: int        # seconds the condition must hold
+    keep_firing_for: int = 0  # seconds a firing alert stays firing after the condition clears (its tier's)
+
+    @property
+    def long_text(self) -> str:
+        return format_duration(self.long)
+
+    @property
+    def short_text(self) -> str:
+        return format_duration(self.short)
+
+    def budget_share(self, period: int) -> Fraction:
+        """Share of the period's error budget spent when the pair fires."""
+        return Fraction(self.factor) * self.long / period
+
+    def threshold(self, error_budget: Decimal) -> Decimal:
+        """Error ratio above which the pair's windows fire."""
+        return self.factor * error_budget
+
+
+WORKBOOK_30D = (
+    WindowPair(PAGE, 3600, 300, Decimal("14.4"), 120),
+    WindowPair(PAGE, 6 * 3600, 1800, Decimal("6"), 900),
+    WindowPair(TICKET, DAY, 2 * 3600, Decimal("3"), 3600),
+    WindowPair(TICKET, 3 * DAY, 6 * 3600, Decimal("1"), 3 * 3600),
+)
+
+
+def _scale_to_minutes(seconds: int, period: int) -> int:
+    scaled = Fraction(seconds) * period / REFERENCE_PERIOD
+    if period < SHORTEST_PERIOD:  # compressed: whole seconds
+        return max(1, round(scaled))
+    return max(60, round(scaled / 60) * 60)
+
+
+def default_pairs(period: int, tier: str) -> tuple[WindowPair, ...]:
+    """The Workbook pairs of one tier, scaled to the period."""
+    pairs = []
+    for pair in WORKBOOK_30D:
+        if pair.tier != tier:
+            continue
+        pairs.append(WindowPair(
+            tier=tier,
+            long=_scale_to_minutes(pair.long, period),
+            # A short window below the staging base would read one 5m sample.
+            short=max(base_window(period), _scale_to_minutes(pair.short, period)),
+            factor=pair.factor,
+            for_=_scale_to_minutes(pair.for_, period),
+        ))
+    return tuple(pairs)
+
+
+def windows_needed(pairs: tuple[WindowPair, ...]) -> tuple[int, ...]:
+    """Every window an SLO's alerts read, shortest first, without repeats."""
+    return tuple(sorted({w for p in pairs for w in (p.long, p.short)}))
+
+
+def budget_as_time(error_budget: Decimal, period: int) -> int:
+    """Seconds of total outage the budget allows per period (whole seconds)."""
+    return int((error_budget * period).to_integral_value())

@@ -1,0 +1,236 @@
+"""Predict when the generated alerts fire, from the window math alone.
+
+Generated promtool tests need the evaluation time at which each alert should
+start (and stop) firing for a scenario. This module computes it by playing
+the staged rules forward on one-minute ticks, independently of PromQL:
+
+- a counter's 5m base rate at tick k is its increase over [k-5m, k] / 5m;
+- a window's error ratio is the sum of the bad base rates over the window's
+  ticks divided by the sum of the total base rates (freshness: the share of
+  stale ticks);
+- a pair is active while both of its windows are above factor x budget (and
+  the long window holds min_events), fires once active for its `for`, and, with
+  keep_firing_for, stays firing that long after it stops being active.
+
+Two range-selector semantics are modelled exactly (`Semantics`):
+
+- Prometheus 2.x: closed windows [t-r, t]. rate(x[5m]) at tick k reads the samples
+  of ticks k-5..k and needs no extrapolation; sum_over_time(y[30m]) sums 31 samples.
+- Prometheus 3.x: left-open windows (t-r, t]. rate(x[5m]) reads ticks k-4..k and
+  extrapolates the 4 minutes it saw to 5 (by at most the time back to where the
+  counter would be zero, the way extrapolatedRate does); sum_over_time sums 30.
+
+A generated test must hold on both (out/ is committed; users run whatever promtool
+they have), so it asserts each transition only at ticks where both agree. Prometheus
+computes in float64, so the tests also allow one evaluation interval either side.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import accumulate
+from math import lcm
+from typing import Callable, Sequence
+
+from generator.conventions import BASE_WINDOW_SECONDS
+from generator.model.durations import format_duration
+from generator.model.windows import WindowPair
+
+TICK = 60  # seconds: scrape and evaluation interval of generated tests
+BASE_TICKS = BASE_WINDOW_SECONDS // TICK
+
+
+def tick_text(tick: int) -> str:
+    """A tick as a promtool duration (eval_time, interval): 0s, 1m, 1h30m."""
+    return format_duration(tick * TICK) if tick > 0 else "0s"
+
+
+class Semantics:
+    """How a range selector reads the samples of a window ending at tick k."""
+
+    CLOSED = "2.x"       # [k - r, k]
+    LEFT_OPEN = "3.x"    # (k - r, k]
+    ALL = (CLOSED, LEFT_OPEN)
+
+
+def _first_in_window(k: int, span: int, semantics: str) -> int:
+    """The earliest tick a window of `span` ticks ending at k reads (before clamping at the data's start)."""
+    return k - span + (1 if semantics == Semantics.LEFT_OPEN else 0)
+
+
+@dataclass(frozen=True)
+class EventHistory:
+    """Per-tick counter values of total and bad events (tick 0 is the first sample).
+
+    Values are integers in units of 1/scale, so they stay exact and cheap.
+    """
+
+    total: Sequence[int]
+    bad: Sequence[int]
+    scale: int = 1
+
+    def upto(self, end: int) -> "EventHistory":
+        return EventHistory(self.total[: end + 1], self.bad[: end + 1], self.scale)
+
+
+@dataclass(frozen=True)
+class TickHistory:
+    """Per-tick bad indicator of a kind that counts evaluation ticks (freshness: True while the
+    dataset is older than its maximum age); None where the indicator has no sample at that tick."""
+
+    bad: Sequence[bool | None]
+
+
+def event_history(ticks: int, per_tick: Fraction, error_fraction: Callable[[int], Fraction]) -> EventHistory:
+    """Counters for `per_tick` events a minute, of which error_fraction(k) fail in (k-1, k]."""
+    fractions = [Fraction(0)] + [error_fraction(k) for k in range(1, ticks + 1)]
+    steps = {f: Fraction(per_tick) * Fraction(f) for f in set(fractions)}
+    scale = lcm(Fraction(per_tick).denominator, *(step.denominator for step in steps.values()))
+    as_int = {f: int(step * scale) for f, step in steps.items()}
+    unit = int(per_tick * scale)
+    total = [unit * k for k in range(ticks + 1)]
+    bad = list(accumulate(as_int[f] for f in fractions))
+    return EventHistory(total, bad, scale)
+
+
+class RatioSeries:
+    """Error ratio over any window, at any tick, for one history, as one Prometheus version reads it.
+
+    For events, how the SLI's base rules combine the counters matters once windows extrapolate
+    (3.x), since each series extrapolates on its own: `total_is_sum` when the total is the sum of
+    the bad and the good series (one metric, split by a label), `bad_is_direct` when the bad rate is
+    a bad series' own rate (else it is the total minus the good series' rate, clamped at 0), and
+    `one_histogram` when total and bad are one native histogram's count and share above a threshold.
+    """
+
+    def __init__(self, history: EventHistory | TickHistory, semantics: str = Semantics.CLOSED,
+                 total_is_sum: bool = False, bad_is_direct: bool = True, one_histogram: bool = False):
+        self.history = history
+        self.semantics = semantics
+        if isinstance(history, EventHistory):
+            self.length = len(history.total)
+            bad = [v / history.scale for v in history.bad]
+            total = [v / history.scale for v in history.total]
+            good = [t - b for t, b in zip(total, bad)]
+            bad_rate = [self._rate(bad, k) for k in range(self.length)]
+            good_rate = [self._rate(good, k) for k in range(self.length)]
+            if total_is_sum:
+                total_rate = [None if b is None or g is None else b + g for b, g in zip(bad_rate, good_rate)]
+            else:
+                total_rate = [self._rate(total, k) for k in range(self.length)]
+            if one_histogram:
+                # A native histogram is one series: its rate extrapolates the count and every bucket by
+                # the same factor, so the bad rate is the total's times the bad share of the increase.
+                bad_rate = [None if t is None else t * self._share(bad, total, k) for k, t in enumerate(total_rate)]
+            elif not bad_is_direct:
+                bad_rate = [None if t is None or g is None else max(0.0, t - g)
+                            for t, g in zip(total_rate, good_rate)]
+            self.bad_rate, self.total_rate = bad_rate, total_rate
+        else:
+            self.length = len(history.bad)
+            self.bad_rate = [None if s is None else float(s) for s in history.bad]
+            self.total_rate = [None if s is None else 1.0 for s in history.bad]
+        self._bad_prefix = _prefix(self.bad_rate)
+        self._total_prefix = _prefix(self.total_rate)
+        self.first = 1 if isinstance(history, EventHistory) else 0
+        self._cache: dict[int, list[float | None]] = {}
+
+    def _rate(self, counter: Sequence[float], k: int) -> float | None:
+        return counter_rate(counter, k, self.semantics)
+
+    def _share(self, part: Sequence[float], whole: Sequence[float], k: int) -> float:
+        """part's share of whole's increase over the base window at tick k (0 without any increase)."""
+        first = max(0, _first_in_window(k, BASE_TICKS, self.semantics))
+        increase = whole[k] - whole[first]
+        return (part[k] - part[first]) / increase if increase > 0 else 0.0
+
+    def ratios(self, window: int) -> list[float | None]:
+        """The window's error ratio at every tick (computed once per window)."""
+        if window in self._cache:
+            return self._cache[window]
+        first, span = self.first, window // TICK
+        bad_prefix, total_prefix = self._bad_prefix, self._total_prefix
+        out: list[float | None] = [None] * first
+        if isinstance(self.history, EventHistory) and window == BASE_WINDOW_SECONDS:
+            for k in range(first, self.length):
+                bad, total = self.bad_rate[k], self.total_rate[k]
+                out.append(bad / total if total > 0 else 0.0)  # type: ignore[operator]
+        else:
+            for k in range(first, self.length):
+                lo = max(first, _first_in_window(k, span, self.semantics))
+                total = total_prefix[k + 1] - total_prefix[lo]
+                # No traffic is a ratio of 0 (the rules' floor); a tick kind's window without a sample has none.
+                out.append((bad_prefix[k + 1] - bad_prefix[lo]) / total if total > 0 else
+                           0.0 if isinstance(self.history, EventHistory) else None)
+        self._cache[window] = out
+        return out
+
+    def events_in_window(self, k: int, window: int) -> float:
+        lo = max(self.first, _first_in_window(k, window // TICK, self.semantics))
+        count = k - lo + 1
+        return self._sum(self._total_prefix, lo, k) / count * window
+
+    @staticmethod
+    def _sum(prefix: list[float], lo: int, hi: int) -> float:
+        return prefix[hi + 1] - prefix[lo]
+
+
+def counter_rate(counter: Sequence[float], k: int, semantics: str, span: int = BASE_TICKS) -> float | None:
+    """rate(counter[span ticks]) at tick k, per second, as Prometheus' extrapolatedRate computes it;
+    None with fewer than two samples in the window. Counters in generated tests start at 0 and
+    never reset."""
+    first = max(0, _first_in_window(k, span, semantics))
+    if k - first < 1:
+        return None
+    sampled = k - first
+    increase = counter[k] - counter[first]
+    to_start: float = first - (k - span)     # ticks between the window's start and its first sample
+    if to_start >= 1.1:                      # more than 1.1 average intervals: extrapolate half of one
+        to_start = 0.5
+    if increase > 0 and counter[first] >= 0:
+        to_start = min(to_start, sampled * counter[first] / increase)  # never back past zero
+    return increase * (sampled + to_start) / sampled / (span * TICK)
+
+
+def _prefix(values: list[float | None]) -> list[float]:
+    out = [0.0]
+    for value in values:
+        out.append(out[-1] + (value or 0.0))
+    return out
+
+
+TIE = 1e-9  # relative: a ratio this close to a threshold may compare either way in Prometheus' float64
+
+
+def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_events: int = 0,
+                 tie: float = 0.0) -> list[bool]:
+    """For each tick, whether the pair's alert is firing (active for at least `for`). `tie` moves the
+    threshold by that share, to see whether a ratio sitting on it changes the prediction."""
+    threshold = float(Fraction(pair.factor) * budget) * (1 + tie)
+    keep_ticks = -(-pair.keep_firing_for // TICK)  # resolved once keep_firing_for has passed since it cleared
+    firing: list[bool] = []
+    active_since: int | None = None
+    cleared_at: int | None = None
+    longs, shorts = series.ratios(pair.long), series.ratios(pair.short)
+    for k in range(series.length):
+        long_ratio, short_ratio = longs[k], shorts[k]
+        active = (long_ratio is not None and short_ratio is not None
+                  and long_ratio > threshold and short_ratio > threshold)
+        if active and min_events:
+            active = series.events_in_window(k, pair.long) >= min_events
+        was_firing = bool(firing) and firing[-1]
+        if active:
+            cleared_at = None
+            if active_since is None:
+                active_since = k
+            firing.append(was_firing or (k - active_since) * TICK >= pair.for_)
+        elif was_firing and keep_ticks:
+            cleared_at = k if cleared_at is None else cleared_at
+            kept = k - cleared_at < keep_ticks
+            firing.append(kept)
+            if not kept:
+                active_since = cleared_at = None
+        else:
+            active_since = cleared_at = None
+            firing.append(False)
+    return firing

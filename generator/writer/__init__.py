@@ -1,0 +1,1 @@
+"""The writer: deterministic YAML, file headers, and the atomic swap of out/."""
