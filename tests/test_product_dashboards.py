@@ -17,7 +17,8 @@ from generator import conventions as c
 from generator.model.catalog import load
 from generator.checks.lint import lint
 from generator.model.problems import DefinitionError
-from generator.render import GENERATED_DASHBOARD_SOURCES, render
+from generator.grafana.backend import GENERATED_DASHBOARD_SOURCES
+from generator.render import render
 
 PRODUCT = {FRESHNESS_DASHBOARD_UID: "dashboards/kfm_freshness.py",
            EVIDENCE_DASHBOARD_UID: "dashboards/kfm_evidence_focus.py",

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from conftest import ROOT, copy_project, run_cli
 from generator import conventions as c
 from generator.writer import yamlout
-from generator.render import definitions_hash
+from generator.writer.headers import definitions_hash
 from generator.prometheus.rules import slo_groups
 from generator.model.kinds.freshness import DatasetMaxAge, Freshness
 from generator.model.slo import SLO

@@ -109,6 +109,23 @@ def prometheus_rule(name: str, service: str, groups: list[dict[str, Any]], diges
     }
 
 
+GRAFANA_FOLDER = "KFM"
+
+
+def dashboard_configmap(uid: str, body: str, digest: str) -> dict[str, Any]:
+    """The ConfigMap the Grafana sidecar provisions a dashboard from."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"grafana-dashboard-{uid}",
+            "labels": {"grafana_dashboard": "1", "app.kubernetes.io/managed-by": "kfm-observability"},
+            "annotations": {"grafana_folder": GRAFANA_FOLDER, "kfm.io/definitions-sha256": digest},
+        },
+        "data": {f"{uid}.json": body},
+    }
+
+
 def collector_object(cfg: dict[str, Any]) -> dict[str, Any]:
     """The OpenTelemetryCollector object of the GitOps base; overlays patch its config."""
     return {
