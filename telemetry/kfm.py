@@ -6,7 +6,7 @@ leaves the collector. Correlation IDs (run_id, audit_ref, dataset_version_id)
 stay on spans and logs and are dropped from metrics.
 """
 from generator import conventions as c
-from generator.model.telemetry import Environment, Telemetry
+from generator import Environment, Telemetry
 
 TELEMETRY = Telemetry(
     services=(c.API_SERVICE, c.EVIDENCE_SERVICE, c.FOCUS_SERVICE, c.PIPELINE_SERVICE),

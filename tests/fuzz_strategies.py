@@ -140,7 +140,7 @@ HEADER = (
     "from pathlib import Path\n\n"
     "from generator import *\n"
     "from generator.grafana import Query, dashboard, link_to, stat, table, timeseries\n"
-    "from generator.model.telemetry import Environment, Telemetry\n\n"
+    "from generator.model.environments import Environment\nfrom generator.model.telemetry import Telemetry\n\n"
 )
 
 

@@ -185,7 +185,8 @@ def test_bad_dataset_table_row_names_the_row(project):
 def test_bad_telemetry_definitions_name_the_field(project):
     (project / "telemetry").mkdir(exist_ok=True)
     (project / "telemetry" / "zz_broken.py").write_text(textwrap.dedent("""\
-        from generator.model.telemetry import Environment, Telemetry
+        from generator.model.environments import Environment
+        from generator.model.telemetry import Telemetry
         TELEMETRY = Telemetry(services=("a",), red_services=("b",), slow_trace_services=(), slow_trace_ms=0,
                               delete_attributes=("run_id",), hash_attributes=(),
                               environments=(Environment("dev", trace_sampling_percent=150),))

@@ -13,7 +13,7 @@ import yaml
 
 from generator import conventions as c
 from generator.collector.config import ENDPOINT_VARS, LocalSinks, config, order_problems
-from generator.model.telemetry import Environment
+from generator.model.environments import Environment
 from live_prometheus import free_port
 
 ENVIRONMENTS = ("dev", "stage", "prod")

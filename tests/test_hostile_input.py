@@ -17,7 +17,7 @@ from conftest import ROOT, run_cli
 from promtool_runner import run_tests_concurrently
 from generator import cli
 from generator import conventions as c
-from generator.collector import redaction
+from generator.model import redaction
 from generator.writer.tree import OutputError, read_tree, write_tree
 
 SLO_ARGS = dict(service='"example"', owner='"evidence"', description='"An example."', objective="0.99",

@@ -20,10 +20,11 @@ import pytest
 import yaml
 
 from generator import conventions as c
-from generator.collector import redaction
+from generator.model import redaction
 from generator.collector.config import LocalSinks, config
 from generator.model.problems import DefinitionError
-from generator.model.telemetry import Environment, Telemetry
+from generator.model.environments import Environment
+from generator.model.telemetry import Telemetry
 from live_prometheus import free_port
 from test_collector import _attributes, _records, _spans, _wait
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import conventions as c
-from generator.model.telemetry import Environment
+from generator.model.environments import Environment
 from generator.model.windows import PAGE, TICKET
 
 PAGE_RECEIVER = "kfm-page"

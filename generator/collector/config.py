@@ -1,6 +1,6 @@
 """Telemetry definitions -> OpenTelemetry Collector configuration (one release pinned).
 
-Pipelines, per environment (the redaction policy is generator/collector/redaction.py):
+Pipelines, per environment (the redaction policy is generator/model/redaction.py):
   traces             otlp -> memory_limiter, redact, allow-list + mask values, mask names, environment,
                      tail_sampling, batch -> Tempo
   traces/spanmetrics otlp -> memory_limiter, redact, allow-list + mask values, mask names,
@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import conventions as c
-from generator.collector import redaction
-from generator.model.telemetry import Environment, Telemetry
+from generator.model import redaction
+from generator.model.environments import Environment
+from generator.model.telemetry import Telemetry
 
 CORE = "go.opentelemetry.io/collector"
 CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"

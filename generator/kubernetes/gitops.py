@@ -21,7 +21,7 @@ import posixpath
 
 from generator import conventions as c
 from generator.kubernetes import jsonpatch
-from generator.model.telemetry import Environment
+from generator.model.environments import Environment
 from generator.model.windows import PAGE, TICKET
 
 KUSTOMIZATION = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}

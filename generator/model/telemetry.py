@@ -1,5 +1,5 @@
-"""Telemetry pipeline definitions: what KFM services send, and how each
-environment samples, redacts and exports it. Rendered by collector.py."""
+"""Telemetry pipeline definitions: what the services send, and how each environment (model/environments.py)
+samples, redacts and exports it. Rendered by the collector backend."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,49 +10,17 @@ from dataclasses import dataclass, field
 from generator import conventions as c
 from generator.model import fields
 from generator.model import prometheus_versions
-from generator.collector import redaction
+from generator.model import redaction
 from generator.model.problems import Collector, caller_file
+from generator.model.environments import Environment
 from generator.model.re2check import re2_problem
 
 ENV_VAR = re.compile(r"^[A-Z][A-Z0-9_]*$")
-ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_.-]{0,254}$")  # http.request.header.x-request-id
 SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")  # service.name, quoted inside OTTL statements
 MAX_SLOW_TRACE_MS = 3_600_000
 MAX_CARDINALITY_LIMIT = 1_000_000
 SIGNALS = ("traces", "metrics", "logs")
-
-
-@dataclass(frozen=True)
-class Environment:
-    """One deployment environment of the collector."""
-
-    name: str
-    trace_sampling_percent: float        # share of ordinary traces kept (errors and slow ones always are)
-    debug_exporter: bool = False         # also print telemetry to the collector's log
-    memory_limit_percent: int = 80
-    pages: bool = False                  # page alerts reach the pager here (else they become tickets)
-    namespace: str = "kfm-observability"  # where the overlay puts every object
-    # Labels the environment's Prometheus selects rules by (its ruleSelector).
-    rule_selector: tuple[tuple[str, str], ...] = (("prometheus", "kfm"),)
-    # More span and log attribute keys kept here only, for debugging; refused where pages=True.
-    debug_allowed_attributes: tuple[str, ...] = ()
-    # The Prometheus the environment runs (at least): rule features newer than every environment's
-    # version are refused (generator/model/prometheus_versions.py).
-    prometheus_version: str = prometheus_versions.DEFAULT_VERSION
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "debug_allowed_attributes", fields.ordered(self.debug_allowed_attributes))
-        if fields.is_number(self.trace_sampling_percent) and type(self.trace_sampling_percent) not in (int, float):
-            # A Decimal (or a float subclass) is a percentage too, and the collector config is YAML of floats.
-            object.__setattr__(self, "trace_sampling_percent", float(self.trace_sampling_percent))
-        try:
-            object.__setattr__(self, "rule_selector", tuple(sorted(dict(self.rule_selector).items())))
-        except (TypeError, ValueError):
-            pass  # Telemetry's validation names the field
 
 
 @dataclass(frozen=True)
@@ -160,27 +128,8 @@ class Telemetry:
 
     def _validate_environment(self, p: Collector, env: Environment) -> None:
         where = f"environments[{env.name}]" if isinstance(env.name, str) else "environments"
-        if not p.check(isinstance(env.name, str) and ENV_NAME.match(env.name) is not None, f"{where}.name",
-                       "lower-case letters, digits and '-'"):
+        if not env.check(p, where):
             return
-        p.check(fields.is_number(env.trace_sampling_percent) and 0 <= env.trace_sampling_percent <= 100,
-                f"{where}.trace_sampling_percent", "a percentage from 0 to 100 (a number, not True/False)")
-        p.check(fields.is_whole(env.memory_limit_percent) and 50 <= env.memory_limit_percent <= 90,
-                f"{where}.memory_limit_percent", "a whole number between 50 and 90")
-        for flag in ("debug_exporter", "pages"):
-            p.check(isinstance(getattr(env, flag), bool), f"{where}.{flag}", "True or False")
-        p.check(isinstance(env.namespace, str) and K8S_NAME.match(env.namespace) is not None,
-                f"{where}.namespace", "a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)")
-        selector = env.rule_selector
-        if not isinstance(selector, tuple) or not all(isinstance(i, tuple) and len(i) == 2 for i in selector):
-            p.add(f"{where}.rule_selector", "give the labels as a dict of names to values")
-            return
-        for key, value in selector:
-            p.check(isinstance(key, str) and isinstance(value, str) and LABEL_KEY.match(key) is not None
-                    and LABEL_VALUE.match(value) is not None, f"{where}.rule_selector",
-                    f"{key}={value!r} is not a Kubernetes label"[:200])
-        trouble = prometheus_versions.version_problem(env.prometheus_version)
-        p.check(trouble is None, f"{where}.prometheus_version", str(trouble))
         debug = self._allowed_keys(p, f"{where}.debug_allowed_attributes", env.debug_allowed_attributes)
         p.check(not (debug and env.pages is True), f"{where}.debug_allowed_attributes",
                 "an environment that pages (prod) keeps only the allow-list every environment has")

@@ -1,0 +1,71 @@
+"""Deployment environments: what differs between dev, stage and prod. An environment drives the
+collector (sampling, debug exporter, memory), Alertmanager (whether pages reach the pager), the
+GitOps overlay (namespace, rule selector) and the rule features its Prometheus has."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from generator.model import fields
+from generator.model import prometheus_versions
+from generator.model.problems import Collector
+
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One deployment environment of the collector."""
+
+    name: str
+    trace_sampling_percent: float        # share of ordinary traces kept (errors and slow ones always are)
+    debug_exporter: bool = False         # also print telemetry to the collector's log
+    memory_limit_percent: int = 80
+    pages: bool = False                  # page alerts reach the pager here (else they become tickets)
+    namespace: str = "kfm-observability"  # where the overlay puts every object
+    # Labels the environment's Prometheus selects rules by (its ruleSelector).
+    rule_selector: tuple[tuple[str, str], ...] = (("prometheus", "kfm"),)
+    # More span and log attribute keys kept here only, for debugging; refused where pages=True.
+    debug_allowed_attributes: tuple[str, ...] = ()
+    # The Prometheus the environment runs (at least): rule features newer than every environment's
+    # version are refused (generator/model/prometheus_versions.py).
+    prometheus_version: str = prometheus_versions.DEFAULT_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "debug_allowed_attributes", fields.ordered(self.debug_allowed_attributes))
+        if fields.is_number(self.trace_sampling_percent) and type(self.trace_sampling_percent) not in (int, float):
+            # A Decimal (or a float subclass) is a percentage too, and the collector config is YAML of floats.
+            object.__setattr__(self, "trace_sampling_percent", float(self.trace_sampling_percent))
+        try:
+            object.__setattr__(self, "rule_selector", tuple(sorted(dict(self.rule_selector).items())))
+        except (TypeError, ValueError):
+            pass  # Telemetry's validation names the field
+
+    def check(self, p: Collector, where: str) -> bool:
+        """Add this environment's own problems to `p` (fields named `<where>.<field>`); False when its name
+        is unusable, so nothing else can be named by it."""
+        if not p.check(isinstance(self.name, str) and ENV_NAME.match(self.name) is not None, f"{where}.name",
+                       "lower-case letters, digits and '-'"):
+            return False
+        p.check(fields.is_number(self.trace_sampling_percent) and 0 <= self.trace_sampling_percent <= 100,
+                f"{where}.trace_sampling_percent", "a percentage from 0 to 100 (a number, not True/False)")
+        p.check(fields.is_whole(self.memory_limit_percent) and 50 <= self.memory_limit_percent <= 90,
+                f"{where}.memory_limit_percent", "a whole number between 50 and 90")
+        for flag in ("debug_exporter", "pages"):
+            p.check(isinstance(getattr(self, flag), bool), f"{where}.{flag}", "True or False")
+        p.check(isinstance(self.namespace, str) and K8S_NAME.match(self.namespace) is not None,
+                f"{where}.namespace", "a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)")
+        selector = self.rule_selector
+        if not isinstance(selector, tuple) or not all(isinstance(i, tuple) and len(i) == 2 for i in selector):
+            p.add(f"{where}.rule_selector", "give the labels as a dict of names to values")
+            return True
+        for key, value in selector:
+            p.check(isinstance(key, str) and isinstance(value, str) and LABEL_KEY.match(key) is not None
+                    and LABEL_VALUE.match(value) is not None, f"{where}.rule_selector",
+                    f"{key}={value!r} is not a Kubernetes label"[:200])
+        trouble = prometheus_versions.version_problem(self.prometheus_version)
+        p.check(trouble is None, f"{where}.prometheus_version", str(trouble))
+        return True
