@@ -133,7 +133,7 @@ def test_a_recorded_series_must_be_recorded_by_a_rule(files, exposition):
     problems = checked_contract(changed(files, path, c.BUDGET_TIME_LEFT, "kfm_slo:budget_time_left:seconds"),
                               exposition)
     assert problems and all("no rule of the rendered output records it" in line for line in problems)
-    without_rules = {p: t for p, t in files.items() if not p.startswith("prometheus/rules/")}
+    without_rules = {p: t for p, t in files.items() if not p.startswith(c.RULES_DIR)}
     assert any(c.BUDGET_TIME_LEFT in line for line in checked_contract(without_rules, exposition))
 
 
@@ -205,7 +205,7 @@ def test_renaming_a_metric_in_the_conventions_without_the_helpers_fails(tmp_path
     assert done.returncode == 0, done.stderr
     files = read_rendered(tmp_path / "out")
     using = {f"out/{p}" for p, t in files.items() if new in t and p.endswith((".rules.yaml", ".json"))
-             and (p.startswith("prometheus/rules/") or p.startswith("grafana/dashboards/"))}
+             and (p.startswith(c.RULES_DIR) or p.startswith(c.DASHBOARDS_DIR))}
     assert using  # the rename reached the rules and dashboards
     assert not any(old in t for t in files.values())
     problems = checked_contract(files, exposition)

@@ -17,12 +17,12 @@ from promtool_runner import run
 @pytest.fixture(scope="module")
 def boards(rendered) -> dict[str, dict]:
     return {json.loads(text)["uid"]: json.loads(text)
-            for path, text in rendered.items() if path.startswith("grafana/dashboards/")}
+            for path, text in rendered.items() if path.startswith(c.DASHBOARDS_DIR)}
 
 
 @pytest.fixture(scope="module")
 def rule_groups(rendered) -> list[dict]:
-    return [g for path, text in rendered.items() if path.startswith("prometheus/rules/")
+    return [g for path, text in rendered.items() if path.startswith(c.RULES_DIR)
             for g in yaml.safe_load(text)["groups"]]
 
 

@@ -70,7 +70,7 @@ def test_adding_the_slo_and_its_declaration_rewrites_only_what_they_change(tmp_p
     changed = sorted(path for path in before if after.get(path) != before[path])
     # The kustomizations list the new files; nothing else that existed changes.
     assert changed == sorted([f"{c.GITOPS_BASE}/kustomization.yaml"]
-                             + [f"addons/observability/env/{e}/kustomization.yaml" for e in ("dev", "prod", "stage")])
+                             + [c.kustomization_file(c.overlay_dir(e)) for e in ("dev", "prod", "stage")])
     added = sorted(set(after) - set(before))
     assert c.rules_file(SLO_NAME) in added and c.rules_test_file(SLO_NAME) in added and len(added) == 11, added
 

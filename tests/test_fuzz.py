@@ -529,7 +529,7 @@ class Harness:
         owners: dict[str, set[str]] = {}
         missing = []
         for path, docs in documents.items():
-            if not path.startswith("prometheus/rules/"):
+            if not path.startswith(c.RULES_DIR):
                 continue
             for doc in docs:
                 for group in (doc or {}).get("groups", []) or []:
@@ -539,7 +539,7 @@ class Harness:
                         owners.setdefault(str(rule["alert"]), set()).add(path)
                         url = str((rule.get("annotations") or {}).get("runbook_url", ""))
                         if url.startswith(c.RUNBOOK_BASE_URL + "/"):
-                            target = "runbooks/" + url[len(c.RUNBOOK_BASE_URL) + 1:]
+                            target = c.RUNBOOKS_DIR + url[len(c.RUNBOOK_BASE_URL) + 1:]
                             if target not in files:
                                 missing.append(f"{rule['alert']} -> {target}")
         shared = {name: sorted(paths) for name, paths in owners.items() if len(paths) > 1}

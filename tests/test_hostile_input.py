@@ -122,7 +122,7 @@ def test_user_text_reaches_alerts_literally_and_generated_tests_pass(project, ca
     write(project, slos_file(slo(description=repr(HOSTILE_DESCRIPTION), labels=repr(HOSTILE_LABELS),
                                  alerting="Alerting(min_events=100000)")))
     files = accepted(project, capsys, promtools, run_tests=("example-slo",))
-    test_file = files["prometheus/tests/example-slo.test.yaml"].decode()
+    test_file = files[c.rules_test_file("example-slo")].decode()
     assert f"description: {HOSTILE_DESCRIPTION} The error ratio" in test_file  # what Prometheus prints
     assert 'note="{{ broken"' in test_file and 'quoted="say \\"hi\\" \\\\ bye"' in test_file
     assert "starts firing" in test_file  # the guard did not silence the alerts
@@ -180,7 +180,7 @@ def test_dataset_names_with_quotes_and_backslashes_are_escaped(project, capsys, 
         "fresh", sli='Freshness(datasets=load_datasets(Path(__file__).with_name("datasets.csv")))'),
         extra="from pathlib import Path\n"))
     files = accepted(project, capsys, promtools, run_tests=("fresh",))
-    assert b'dataset="roads \\"main\\""' in files["prometheus/tests/fresh.test.yaml"]
+    assert b'dataset="roads \\"main\\""' in files[c.rules_test_file("fresh")]
 
 
 @pytest.mark.parametrize("labels, text", [({"note": ""}, "an empty value removes the label"),
@@ -370,7 +370,7 @@ def test_sets_render_identically_under_any_hash_seed(project):
         assert result.returncode == 0, result.stderr
         trees.append(read_tree(out))
     assert trees[0] == trees[1] == trees[2]
-    assert b"by (instance, job, zone)" in trees[0]["prometheus/rules/example-slo.rules.yaml"]
+    assert b"by (instance, job, zone)" in trees[0][c.rules_file("example-slo")]
 
 
 # --- 9. scale ------------------------------------------------------------------------------------
@@ -385,7 +385,7 @@ def dataset_table(project: Path, count: int) -> None:
 def test_generated_freshness_tests_sample_thousands_of_datasets(project, capsys, promtools):
     dataset_table(project, 5000)
     files = accepted(project, capsys, promtools, run_tests=("fresh",))
-    test_text = files["prometheus/tests/fresh.test.yaml"].decode()
+    test_text = files[c.rules_test_file("fresh")].decode()
     assert "rule_files:\n- fresh.sampled.rules.yaml" in test_text
     sampled = yaml.safe_load(files[c.sampled_rules_file("fresh")])
     full = yaml.safe_load(files[c.rules_file("fresh")])
@@ -410,7 +410,7 @@ def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run
         slo("loose", objective="0.95", sli='Freshness(datasets=(DatasetMaxAge("parcels", "7d"), '
                                            'DatasetMaxAge("roads", "1h30m", "hourly")))')))
     files = accepted(project, capsys, promtools, run_tests=("weekly", "low-page", "loose"))
-    low_page = files["prometheus/tests/low-page.test.yaml"].decode()
+    low_page = files[c.rules_test_file("low-page")].decode()
     assert "(0.75x the budget)" in low_page
     # twice 1.5x on a 1% budget is exactly the 3x ticket threshold: float64 may fire it minutes off
     # the prediction, so the fast burn runs a little above (found by the fuzzer, as was "loose")
@@ -426,7 +426,7 @@ def test_a_burn_factor_under_one_keeps_the_healthy_scenario_below_every_threshol
                              extra="from decimal import Decimal\n"))
     files = accepted(project, capsys, promtools, run_tests=("below-budget",))
     assert ("errors at 0.25x the error budget (half the lowest burn factor, 0.5)"
-            in files["prometheus/tests/below-budget.test.yaml"].decode())
+            in files[c.rules_test_file("below-budget")].decode())
 
 
 def test_a_dimension_the_selector_fixes_keeps_its_value_in_generated_series(project, capsys, promtools):
@@ -435,7 +435,7 @@ def test_a_dimension_the_selector_fixes_keeps_its_value_in_generated_series(proj
     write(project, slos_file(slo("api-route", sli='Latency(histogram=\'http_server_request_duration_seconds{http_route="/v1/query"}\', '
                                                   'threshold_seconds=2.5, group_by=("http_route",))')))
     files = accepted(project, capsys, promtools, run_tests=("api-route",))
-    assert b'http_route="example"' not in files["prometheus/tests/api-route.test.yaml"]
+    assert b'http_route="example"' not in files[c.rules_test_file("api-route")]
 
 
 def test_a_prometheusrule_over_one_mebibyte_is_refused(project, capsys):
@@ -487,7 +487,7 @@ def test_markdown_in_a_team_channel_stays_text_in_runbooks(project, capsys, prom
     teams = teams.replace('channel="#kfm-evidence"', 'channel="#kfm-evidence [click](https://evil.example) `x` <b>"')
     write(project, teams, "teams.py", "alerts")
     files = accepted(project, capsys, promtools)
-    runbook = files["runbooks/ExampleSloErrorBudgetBurnPage.md"].decode()
+    runbook = files[c.runbook_file("ExampleSloErrorBudgetBurnPage")].decode()
     assert "\\[click\\](https://evil.example) \\`x\\` \\<b\\>" in runbook
 
 

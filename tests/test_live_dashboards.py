@@ -82,7 +82,7 @@ def test_the_live_server_is_the_pinned_prometheus_3(live):
 
 
 def test_every_panel_query_returns_data(live, rendered):
-    boards = [json.loads(t) for p, t in rendered.items() if p.startswith("grafana/dashboards/")]
+    boards = [json.loads(t) for p, t in rendered.items() if p.startswith(c.DASHBOARDS_DIR)]
     now = time.time()
     empty, total = [], 0
     for board in boards:

@@ -27,7 +27,7 @@ PRODUCT = {FRESHNESS_DASHBOARD_UID: "dashboards/kfm_freshness.py",
 
 def _boards(files: dict[str, str]) -> dict[str, dict]:
     return {json.loads(text)["uid"]: json.loads(text) for path, text in files.items()
-            if path.startswith("grafana/dashboards/")}
+            if path.startswith(c.DASHBOARDS_DIR)}
 
 
 def _recorded(files: dict[str, str]) -> set[str]:

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import ROOT
 from generator import cli
+from generator import conventions as c
 from generator.model.catalog import load
 from generator.runbooks.prose import PACKAGE_TEMPLATES
 from generator.render import render
@@ -112,7 +113,7 @@ def test_four_window_pairs_still_render(project):
     ticket = 'Tier(windows=(BurnWindow("1d", "2h", 1), BurnWindow("2d", "6h", 1)))'
     write(project, "slo/example.py", slos_file(slo(alerting=windows(*two, ticket=ticket))))
     files, _ = render(load(project))
-    assert files["prometheus/rules/example-slo.rules.yaml"].count("alert: ExampleSlo") == 5  # 4 burn + no data
+    assert files[c.rules_file("example-slo")].count("alert: ExampleSlo") == 5  # 4 burn + no data
 
 
 # --- burn factors whose numbers do not fit -----------------------------------------------------------
@@ -189,7 +190,7 @@ def test_a_valid_override_of_a_partial_still_renders(project):
     shipped = (PACKAGE_TEMPLATES / "runbooks" / "_sections.md.j2").read_text()
     write(project, "templates/runbooks/_sections.md.j2", shipped.replace("## Escalation", "## Escalate"))
     files, _ = render(load(project))
-    assert "## Escalate\n" in files["runbooks/ExampleSloErrorBudgetBurnPage.md"]
+    assert "## Escalate\n" in files[c.runbook_file("ExampleSloErrorBudgetBurnPage")]
 
 
 def test_check_reports_render_time_problems_as_definition_problems(project, capsys):
@@ -256,7 +257,7 @@ def test_a_custom_dashboard_renders_as_before(project):
     """The checked copy renders to the same bytes as the definition (tuples are JSON lists)."""
     write(project, "dashboards/mine.py", board("'tags': ('a', 'b'), 'x': {'y': [1.5, None, True]}"))
     files, _ = render(load(project))
-    assert '"tags": [\n    "a",\n    "b"\n  ]' in files["grafana/dashboards/my-board.json"]
+    assert '"tags": [\n    "a",\n    "b"\n  ]' in files[c.dashboard_file("my-board")]
 
 
 # --- numbers given as Decimal, where the model accepts them ------------------------------------------
@@ -285,7 +286,7 @@ def test_decimal_buckets_of_a_declared_histogram_render(project):
         extra="METRICS = [Metric('my_seconds', 'histogram', labels={}, source='x', "
               "buckets=(Decimal('0.1'), Decimal(1)))]\n"))
     files, _ = render(load(project))
-    assert 'my_seconds_bucket{le=~"1|1\\\\.0"' in files["prometheus/rules/example-slo.rules.yaml"]
+    assert 'my_seconds_bucket{le=~"1|1\\\\.0"' in files[c.rules_file("example-slo")]
 
 
 def test_a_decimal_sampling_percentage_renders_like_the_float(project):

@@ -12,7 +12,7 @@ from generator.model.numbers import text as text_of
 
 
 def rendered_alerts(rendered: dict[str, str]) -> list[dict]:
-    return [rule for path, text in rendered.items() if path.startswith("prometheus/rules/")
+    return [rule for path, text in rendered.items() if path.startswith(c.RULES_DIR)
             for group in yaml.safe_load(text)["groups"] for rule in group["rules"] if "alert" in rule]
 
 
@@ -23,7 +23,7 @@ def test_every_alert_links_to_its_own_runbook_and_every_runbook_to_an_alert(rend
         url = alert["annotations"]["runbook_url"]
         assert url == f"{c.RUNBOOK_BASE_URL}/{alert['alert']}.md"
         assert c.runbook_file(alert["alert"]) in rendered
-    runbooks = {p for p in rendered if p.startswith("runbooks/")}
+    runbooks = {p for p in rendered if p.startswith(c.RUNBOOKS_DIR)}
     assert runbooks == {c.runbook_file(n) for n in names}
 
 
@@ -43,7 +43,7 @@ def test_hand_written_steps_and_escalation_are_merged(rendered, catalog):
               if s.pairs(t)]
     owners += [(c.no_data_alert(s.name), s.runbook, s.owner) for s in catalog.slos]
     owners += [(i.name, i.runbook, i.owner) for i in catalog.invariants]
-    assert len(owners) == len([p for p in rendered if p.startswith("runbooks/")])
+    assert len(owners) == len([p for p in rendered if p.startswith(c.RUNBOOKS_DIR)])
     for alert, notes, owner in owners:
         text = rendered[c.runbook_file(alert)]
         steps = text.split("## First steps\n\n", 1)[1]
@@ -75,7 +75,7 @@ def test_a_project_template_overrides_the_shipped_one_and_changes_only_what_it_r
     assert result.returncode == 0, result.stderr
     after = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
     changed = sorted(p.relative_to(tmp_path / "out").as_posix() for p in before if after[p] != before[p])
-    assert changed and all(p.startswith("runbooks/") for p in changed), changed
+    assert changed and all(p.startswith(c.RUNBOOKS_DIR) for p in changed), changed
     burn = [p for p in changed if "ErrorBudgetBurn" in p]
     assert burn and all("(KFM edition)" in (tmp_path / "out" / p).read_text() for p in burn)
     # The other runbooks change only their header line (the overrides' hash), not their text.
