@@ -226,8 +226,8 @@ def scenarios(catalog, promtool, tmp_path_factory):
         latency = scrape + 2 * evaluation + POLL + SLACK
 
         # Warm-up: every base recording exists, and nothing is even pending.
-        _wait_for(server, f'{c.TOTAL_EVENTS_RATE}{{slo="{EVIDENCE}"}}', 1)
-        _wait_for(server, f'{c.DATASET_STALE}{{slo="{FRESHNESS}"}}', len(datasets))
+        _wait_for(server, c.TOTAL_EVENTS_RATE + c.slo_matcher(EVIDENCE), 1)
+        _wait_for(server, c.DATASET_STALE + c.slo_matcher(FRESHNESS), len(datasets))
         seen: list[tuple[float, dict]] = []
         healthy = _active_alerts(server)
         assert healthy == [], [a["labels"] for a in healthy]

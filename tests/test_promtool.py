@@ -103,11 +103,11 @@ def test_each_versions_prediction_holds_minute_by_minute(catalog, rendered_dir, 
 # --- the generated tests catch wrong rules ------------------------------------
 
 SLO = "evidence-resolver-availability"
-SEL = f'{{slo="{SLO}"}}'
+SEL = c.slo_matcher(SLO)
 MUTATIONS = {  # name: (text in the rules, replacement, how often it occurs)
-    "page burn factor 14.4 -> 7.2": (f"kfm_slo:error_ratio:1h{SEL} > 0.0144", f"kfm_slo:error_ratio:1h{SEL} > 0.0072", 1),
-    "page long window 1h -> 6h": (f"kfm_slo:error_ratio:1h{SEL} > 0.0144", f"kfm_slo:error_ratio:6h{SEL} > 0.0144", 1),
-    "ticket threshold 1x -> 1.5x budget": (f"kfm_slo:error_ratio:3d{SEL} > 0.001", f"kfm_slo:error_ratio:3d{SEL} > 0.0015", 1),
+    "page burn factor 14.4 -> 7.2": (f"{c.error_ratio(3600)}{SEL} > 0.0144", f"{c.error_ratio(3600)}{SEL} > 0.0072", 1),
+    "page long window 1h -> 6h": (f"{c.error_ratio(3600)}{SEL} > 0.0144", f"{c.error_ratio(6 * 3600)}{SEL} > 0.0144", 1),
+    "ticket threshold 1x -> 1.5x budget": (f"{c.error_ratio(3 * 86400)}{SEL} > 0.001", f"{c.error_ratio(3 * 86400)}{SEL} > 0.0015", 1),
     "page for 2m -> 5m": ("for: 2m\n    labels:\n      burn_rate: '14.4'", "for: 5m\n    labels:\n      burn_rate: '14.4'", 1),
     "recorded 1h window reads 2h": (f"rate5m{SEL}[1h])", f"rate5m{SEL}[2h])", 2),
 }

@@ -30,7 +30,7 @@ def test_period_ratio_is_traffic_weighted_not_an_average_of_ratios(promtool, ren
     average_of_ratios = (BUSY[1] + QUIET[1]) / 2
     assert average_of_ratios > 20 * exact  # the scenario is one where the two disagree
     good = [t - b for t, b in zip(total, bad)]
-    sel = f'{{slo="{SLO}"}}'
+    sel = c.slo_matcher(SLO)
     end = f"{HOURS}h"
     test = {
         "rule_files": [str(rendered_dir / c.rules_file(SLO))],
