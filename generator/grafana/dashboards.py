@@ -13,6 +13,8 @@ written to return an explicit zero or "none firing" row instead.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from generator import conventions as c
 from generator.model.catalog import Catalog
 from generator.model.durations import format_duration
@@ -33,7 +35,7 @@ def _legend(slo: SLO, prefix: str = "") -> str:
     return (prefix + " " + group).strip() or slo.name
 
 
-def overview(catalog: Catalog) -> dict:
+def overview(catalog: Catalog) -> dict[str, Any]:
     detail_link = {"field": "slo", "title": "Open the SLO's dashboard",
                    "url": f"/d/{c.SLO_DASHBOARD_PREFIX}${{__value.raw}}?${{__url_time_range}}&var-datasource=${{datasource}}"}
     rows = [
@@ -82,7 +84,7 @@ def overview(catalog: Catalog) -> dict:
                      rows, ["slo"], list(catalog.overview_links))
 
 
-def slo_detail(slo: SLO) -> dict:
+def slo_detail(slo: SLO) -> dict[str, Any]:
     sel = _sel(slo)
     pairs = slo.all_pairs()
     first_tier = PAGE if slo.alerting.page.enabled else TICKET
@@ -137,7 +139,7 @@ def slo_detail(slo: SLO) -> dict:
                      f"Owner: {slo.owner}. Generated.", rows, ["slo", slo.service], dashboard_links(runbook))
 
 
-def all_dashboards(catalog: Catalog) -> list[dict]:
+def all_dashboards(catalog: Catalog) -> list[dict[str, Any]]:
     boards = [overview(catalog)]
     boards += [slo_detail(slo) for slo in catalog.slos]
     boards += list(catalog.dashboards)
