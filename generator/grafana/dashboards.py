@@ -21,7 +21,7 @@ from generator.model.durations import format_duration
 from generator.promql import builder as b
 from generator.promql.selectors import Matcher
 from generator.grafana.panels import Query, alerts_firing, firing_alerts, dashboard, dashboard_links, stat, table, timeseries
-from generator.model.numbers import exact, text
+from generator.model.numbers import text
 from generator.model.slo import SLO
 from generator.model.windows import PAGE, TICKET
 
@@ -99,7 +99,7 @@ def slo_detail(slo: SLO) -> dict[str, Any]:
         stat("SLI over the period", "Good events (or fresh ticks) over all, traffic-weighted, over the period.",
              Query(str(b.aggregate("min", b.binary(1, "-", b.of_slo(c.PERIOD_ERROR_RATIO, slo.name)))), instant=True),
              "percentunit",
-             thresholds=[("red", None), ("green", float(slo.objective))]),
+             thresholds=[("red", None), ("green", float(slo.target))]),
         stat("Error budget remaining", "Share of the period's error budget not yet spent (worst group).",
              Query(str(b.aggregate("min", b.of_slo(c.BUDGET_REMAINING, slo.name))), instant=True), "percentunit",
              thresholds=[("red", None), ("orange", 0.25), ("green", 0.5)]),
@@ -135,7 +135,7 @@ def slo_detail(slo: SLO) -> dict[str, Any]:
                        "none",
                        height=6, hide=("Value",))])
     return dashboard(c.slo_dashboard_uid(slo.name), f"SLO: {slo.name}",
-                     f"{slo.description} Objective {text(exact(slo.objective) * 100)}% over {slo.period}. "
+                     f"{slo.description} Objective {text(slo.target * 100)}% over {slo.period}. "
                      f"Owner: {slo.owner}. Generated.", rows, ["slo", slo.service], dashboard_links(runbook))
 
 
