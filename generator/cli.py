@@ -21,10 +21,10 @@ from datetime import date
 from pathlib import Path
 
 from generator import __version__
-from generator.model.catalog import DEFINITION_DIRS, definition_files, load
+from generator.model.catalog import DEFINITION_DIRS, Catalog, definition_files, load
 from generator.checks.gates import report, run_gates
 from generator.checks.review import summary
-from generator.model.problems import DefinitionError
+from generator.model.problems import DefinitionError, Problem
 from generator.render import render
 from generator.checks.verify import check_output, find_tools
 from generator.writer.tree import OutputError, read_tree, write_tree
@@ -73,7 +73,7 @@ def _root_problem(root: Path) -> str:
     return ""
 
 
-def _print_problems(what: str, problems, out: Path) -> int:
+def _print_problems(what: str, problems: list[Problem], out: Path) -> int:
     print(f"error: {len(problems)} problem(s) in the {what}; {out.name}/ left unchanged", file=sys.stderr)
     for problem in problems:
         print(problem.line(), file=sys.stderr)
@@ -145,7 +145,7 @@ def _run(args: argparse.Namespace, root: Path, out: Path) -> int:
     return 0
 
 
-def gates(catalog, out: Path, on: date) -> int:
+def gates(catalog: Catalog, out: Path, on: date) -> int:
     files = {}
     for path, body in (read_tree(out).items() if out.is_dir() else ()):
         try:

@@ -242,7 +242,12 @@ def _recording_section(old: dict[tuple[str, str], Any], new: dict[tuple[str, str
 
 def _value(document: object, path: str) -> object:
     for part in [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]:
-        document = document[int(part)] if isinstance(document, list) else document[part]  # type: ignore[index]
+        if isinstance(document, list):
+            document = document[int(part)]
+        elif isinstance(document, dict):
+            document = document[part]
+        else:   # a patch of this document only has paths into its lists and dicts
+            raise TypeError(f"{path}: a {type(document).__name__} has no part {part!r}")
     return document
 
 

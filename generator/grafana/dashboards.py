@@ -13,13 +13,15 @@ written to return an explicit zero or "none firing" row instead.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from generator import conventions as c
 from generator.model.catalog import Catalog
 from generator.model.durations import format_duration
 from generator.promql import builder as b
 from generator.promql.selectors import Matcher
 from generator.grafana.panels import Query, alerts_firing, firing_alerts, dashboard, dashboard_links, stat, table, timeseries
-from generator.model.numbers import exact, text
+from generator.model.numbers import text
 from generator.model.slo import SLO
 from generator.model.windows import PAGE, TICKET
 
@@ -33,7 +35,7 @@ def _legend(slo: SLO, prefix: str = "") -> str:
     return (prefix + " " + group).strip() or slo.name
 
 
-def overview(catalog: Catalog) -> dict:
+def overview(catalog: Catalog) -> dict[str, Any]:
     detail_link = {"field": "slo", "title": "Open the SLO's dashboard",
                    "url": f"/d/{c.SLO_DASHBOARD_PREFIX}${{__value.raw}}?${{__url_time_range}}&var-datasource=${{datasource}}"}
     rows = [
@@ -82,7 +84,7 @@ def overview(catalog: Catalog) -> dict:
                      rows, ["slo"], list(catalog.overview_links))
 
 
-def slo_detail(slo: SLO) -> dict:
+def slo_detail(slo: SLO) -> dict[str, Any]:
     sel = _sel(slo)
     pairs = slo.all_pairs()
     first_tier = PAGE if slo.alerting.page.enabled else TICKET
@@ -97,7 +99,7 @@ def slo_detail(slo: SLO) -> dict:
         stat("SLI over the period", "Good events (or fresh ticks) over all, traffic-weighted, over the period.",
              Query(str(b.aggregate("min", b.binary(1, "-", b.of_slo(c.PERIOD_ERROR_RATIO, slo.name)))), instant=True),
              "percentunit",
-             thresholds=[("red", None), ("green", float(slo.objective))]),
+             thresholds=[("red", None), ("green", float(slo.target))]),
         stat("Error budget remaining", "Share of the period's error budget not yet spent (worst group).",
              Query(str(b.aggregate("min", b.of_slo(c.BUDGET_REMAINING, slo.name))), instant=True), "percentunit",
              thresholds=[("red", None), ("orange", 0.25), ("green", 0.5)]),
@@ -133,11 +135,11 @@ def slo_detail(slo: SLO) -> dict:
                        "none",
                        height=6, hide=("Value",))])
     return dashboard(c.slo_dashboard_uid(slo.name), f"SLO: {slo.name}",
-                     f"{slo.description} Objective {text(exact(slo.objective) * 100)}% over {slo.period}. "
+                     f"{slo.description} Objective {text(slo.target * 100)}% over {slo.period}. "
                      f"Owner: {slo.owner}. Generated.", rows, ["slo", slo.service], dashboard_links(runbook))
 
 
-def all_dashboards(catalog: Catalog) -> list[dict]:
+def all_dashboards(catalog: Catalog) -> list[dict[str, Any]]:
     boards = [overview(catalog)]
     boards += [slo_detail(slo) for slo in catalog.slos]
     boards += list(catalog.dashboards)

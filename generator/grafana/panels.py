@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import grafanalib.core as g
 from grafanalib._gen import DashboardEncoder
@@ -46,7 +47,7 @@ class Query:
 class Panel:
     """A panel before layout: grafanalib object plus how wide it is."""
 
-    body: object
+    body: g.Panel  # grafanalib's (an untyped library: it has no stubs)
     width: int = 12
     height: int = 8
 
@@ -63,8 +64,8 @@ def _steps(thresholds: list[tuple[str, float | None]]) -> list[g.Threshold]:
 
 
 def timeseries(title: str, description: str, queries: list[Query], unit: str, width: int = 12,
-               thresholds: list[tuple[str, float | None]] | None = None, links: list[dict] | None = None,
-               soft_max: float | None = None) -> Panel:
+               thresholds: list[tuple[str, float | None]] | None = None,
+               links: list[dict[str, Any]] | None = None, soft_max: float | None = None) -> Panel:
     body = g.TimeSeries(
         title=title, description=description, dataSource="", targets=_targets(tuple(queries)), unit=unit,
         thresholds=_steps(thresholds) if thresholds else [],
@@ -75,7 +76,8 @@ def timeseries(title: str, description: str, queries: list[Query], unit: str, wi
 
 
 def stat(title: str, description: str, query: Query, unit: str, width: int = 6,
-         thresholds: list[tuple[str, float | None]] | None = None, links: list[dict] | None = None) -> Panel:
+         thresholds: list[tuple[str, float | None]] | None = None,
+         links: list[dict[str, Any]] | None = None) -> Panel:
     body = g.Stat(title=title, description=description, dataSource="", targets=_targets((query,)),
                   format=unit, thresholds=_steps(thresholds or [("green", None)]), links=links or [],
                   reduceCalc="lastNotNull", graphMode="area", textMode="value")
@@ -84,9 +86,9 @@ def stat(title: str, description: str, query: Query, unit: str, width: int = 6,
 
 def table(title: str, description: str, queries: list[Query], unit: str, width: int = 24, height: int = 9,
           sort_by: str = "", descending: bool = False, hide: tuple[str, ...] = (),
-          rename: dict[str, str] | None = None, links: list[dict] | None = None,
+          rename: dict[str, str] | None = None, links: list[dict[str, Any]] | None = None,
           column_units: dict[str, str] | None = None) -> Panel:
-    transformations: list[dict] = [{"id": "merge", "options": {}}]
+    transformations: list[dict[str, Any]] = [{"id": "merge", "options": {}}]
     exclude = {"Time": True, **{name: True for name in hide}}
     transformations.append({"id": "organize", "options": {"excludeByName": exclude,
                                                           "renameByName": rename or {}}})
@@ -102,7 +104,7 @@ def table(title: str, description: str, queries: list[Query], unit: str, width: 
     return Panel(body, width, height)
 
 
-def layout(rows: list[list[Panel]]) -> list[object]:
+def layout(rows: list[list[Panel]]) -> list[g.Panel]:
     """Place rows of panels on the 24-column grid, top to bottom.
 
     A custom dashboard (dashboards/) calls this when its file is imported, so a row that does not fit
@@ -116,7 +118,7 @@ def layout(rows: list[list[Panel]]) -> list[object]:
         x = 0
         height = max(p.height for p in row)
         for panel in row:
-            panel.body.gridPos = g.GridPos(h=height, w=panel.width, x=x, y=y)  # type: ignore[attr-defined]
+            panel.body.gridPos = g.GridPos(h=height, w=panel.width, x=x, y=y)
             placed.append(panel.body)
             x += panel.width
         if x > GRID_WIDTH:
@@ -126,7 +128,7 @@ def layout(rows: list[list[Panel]]) -> list[object]:
 
 
 def dashboard(uid: str, title: str, description: str, rows: list[list[Panel]], tags: list[str],
-              links: list[dict]) -> dict:
+              links: list[dict[str, Any]]) -> dict[str, Any]:
     # The uid is checked where the dashboard is loaded (catalog: it names a file and a ConfigMap).
     datasource = g.Template(name="datasource", label="Data source", query="prometheus", type="datasource",
                             default="Prometheus")
@@ -148,7 +150,7 @@ def _clean(value: object) -> object:
     return value
 
 
-def _normalize_steps(field_config: dict) -> None:
+def _normalize_steps(field_config: dict[str, Any]) -> None:
     thresholds = field_config.get("defaults", {}).get("thresholds")
     if not thresholds:
         return
@@ -162,7 +164,7 @@ def _normalize_steps(field_config: dict) -> None:
     thresholds["mode"] = "absolute"
 
 
-def _normalize_panel(panel: dict) -> dict:
+def _normalize_panel(panel: dict[str, Any]) -> dict[str, Any]:
     out = {k: panel[k] for k in _PANEL_KEYS if k in panel}
     out["datasource"] = dict(DATASOURCE)
     targets = []
@@ -181,7 +183,7 @@ def _normalize_panel(panel: dict) -> dict:
     return out
 
 
-def _normalize(data: dict, links: list[dict]) -> dict:
+def _normalize(data: dict[str, Any], links: list[dict[str, Any]]) -> dict[str, Any]:
     templating = data["templating"]["list"][0]
     variable = {"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
                 "current": {"selected": False, "text": "Prometheus", "value": "Prometheus"},
@@ -206,18 +208,18 @@ def _normalize(data: dict, links: list[dict]) -> dict:
     }
 
 
-def to_text(board: dict) -> str:
+def to_text(board: dict[str, Any]) -> str:
     return json.dumps(board, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def link_to(uid: str, title: str, tooltip: str = "") -> dict:
+def link_to(uid: str, title: str, tooltip: str = "") -> dict[str, Any]:
     """A dashboard link that keeps the time range and the data source."""
     return {"type": "link", "title": title, "url": f"/d/{uid}", "tooltip": tooltip or title,
             "keepTime": True, "includeVars": True, "targetBlank": False, "icon": "dashboard",
             "asDropdown": False, "tags": []}
 
 
-def dashboard_links(*extra: dict) -> list[dict]:
+def dashboard_links(*extra: dict[str, Any]) -> list[dict[str, Any]]:
     """A dashboard's links: back to the SLO overview first (lint rule link-overview), then `extra`."""
     return [link_to(c.OVERVIEW_DASHBOARD_UID, "SLO overview"), *extra]
 
@@ -244,7 +246,7 @@ def quantile(q: float, histogram: str, by: str = "") -> str:
     return str(b.call("histogram_quantile", q, b.aggregate("sum", b.rate(histogram + "_bucket", RATE_INTERVAL), group)))
 
 
-def all_panels(container: dict) -> list[dict]:
+def all_panels(container: dict[str, Any]) -> list[dict[str, Any]]:
     """Every panel of a rendered dashboard, depth first, including those inside rows."""
     found = []
     for panel in container.get("panels", []):

@@ -20,10 +20,12 @@ import math
 import os
 import sys
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from generator import conventions as c
 from generator.model import prometheus_versions
@@ -46,12 +48,12 @@ class Catalog:
     root: Path
     slos: tuple[SLO, ...]
     invariants: tuple[Invariant, ...]
-    dashboards: tuple[dict, ...] = ()  # dashboards from dashboards/ (DASHBOARDS), by uid
+    dashboards: tuple[dict[str, Any], ...] = ()  # dashboards from dashboards/ (DASHBOARDS), by uid
     telemetry: Telemetry | None = None   # telemetry pipelines from telemetry/
     teams: tuple[Team, ...] = ()         # owners and their escalation paths (TEAMS)
     metrics: tuple[Metric, ...] = ()     # metrics exporters and services emit besides KFM's helpers (METRICS)
     dashboard_sources: tuple[tuple[str, str], ...] = ()  # (uid, the definitions file of that dashboard)
-    overview_links: tuple[dict, ...] = ()  # the SLO overview's dashboard links (OVERVIEW_LINKS), by target
+    overview_links: tuple[dict[str, Any], ...] = ()  # the SLO overview's dashboard links (OVERVIEW_LINKS), by target
 
     def dashboard_source(self, uid: str) -> str | None:
         """The definitions file (relative to the root) of a dashboard from dashboards/; None for generated ones."""
@@ -80,7 +82,7 @@ def definition_files(root: Path) -> list[Path]:
     return files
 
 
-DashboardBuilder = Callable[["Catalog"], dict]
+DashboardBuilder = Callable[["Catalog"], object]  # what it returns is checked like any DASHBOARDS entry
 
 
 @contextmanager
@@ -114,7 +116,7 @@ def load(root: Path) -> Catalog:
     slos: list[SLO] = []
     invariants: list[Invariant] = []
     teams: list[Team] = []
-    dashboards: list[tuple[str, dict]] = []
+    dashboards: list[tuple[str, dict[str, Any]]] = []
     builders: list[tuple[Path, int, DashboardBuilder]] = []
     overview_links: list[tuple[str, int, object]] = []
     telemetry: list[Telemetry] = []
@@ -256,7 +258,7 @@ class _NotJSON(Exception):
         self.path, self.message = path, message
 
 
-def _checked_dashboard(file: str, index: int, board: object) -> tuple[Problem | None, dict]:
+def _checked_dashboard(file: str, index: int, board: object) -> tuple[Problem | None, dict[str, Any]]:
     """(None, a plain JSON copy of the board) or (the problem, {}). The copy is what renders: json.dumps
     of it cannot fail (a set, bytes, a key that is not a string, a cycle, NaN, a lone surrogate), and a
     dict subclass cannot change its mind between the check and the render."""
@@ -264,9 +266,10 @@ def _checked_dashboard(file: str, index: int, board: object) -> tuple[Problem | 
         trouble = _dashboard_problem(board)
         if trouble:
             return Problem(file, f"DASHBOARDS[{index}]", *trouble), {}
-        uid = board["uid"]  # type: ignore[index]
+        assert isinstance(board, dict)  # _dashboard_problem refuses anything else
+        uid = board["uid"]
         try:
-            return None, _plain_json(board, "", ())  # type: ignore[return-value]
+            return None, _plain_dict(board, "", (id(board),))
         except _NotJSON as error:
             field = error.path if len(error.path) <= 80 else error.path[:77] + "..."
             return Problem(file, f"dashboard {uid!r}", field or "definition", error.message), {}
@@ -301,21 +304,26 @@ def _plain_json(value: object, path: str, ancestors: tuple[int, ...]) -> object:
         raise _NotJSON(path, f"nested deeper than {MAX_DASHBOARD_DEPTH} levels")
     inner = (*ancestors, id(value))
     if isinstance(value, dict):
-        plain = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise _NotJSON(f"{path}[{key!r}]" if path else repr(key),
-                               f"keys must be strings, got {type(key).__name__} {key!r}"[:200])
-            where = f"{path}.{key}" if path else key
-            plain[str(_plain_json(key, where, inner))] = _plain_json(item, where, inner)
-        return plain
+        return _plain_dict(value, path, inner)
     if isinstance(value, (list, tuple)):
         return [_plain_json(item, f"{path}[{i}]", inner) for i, item in enumerate(value)]
     raise _NotJSON(path, f"a value of type {type(value).__name__}, which JSON cannot hold: give dicts, lists, "
                          "strings, numbers, True/False or None")
 
 
-def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -> list[Problem]:
+def _plain_dict(value: dict[object, object], path: str, inner: tuple[int, ...]) -> dict[str, Any]:
+    """_plain_json of a dict; `inner` holds the ids of the containers it is in, its own last."""
+    plain = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise _NotJSON(f"{path}[{key!r}]" if path else repr(key),
+                           f"keys must be strings, got {type(key).__name__} {key!r}"[:200])
+        where = f"{path}.{key}" if path else key
+        plain[str(_plain_json(key, where, inner))] = _plain_json(item, where, inner)
+    return plain
+
+
+def _duplicate_dashboards(dashboards: list[tuple[str, dict[str, Any]]], slos: list[SLO]) -> list[Problem]:
     generated = _generated_uids(slos)
     problems, seen = [], set()
     for file, board in dashboards:
@@ -327,7 +335,7 @@ def _duplicate_dashboards(dashboards: list[tuple[str, dict]], slos: list[SLO]) -
 
 
 def _built_dashboards(root: Path, catalog: Catalog, builders: list[tuple[Path, int, DashboardBuilder]],
-                      problems: list[Problem]) -> list[tuple[str, dict]]:
+                      problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
     """Call each DASHBOARDS function with the catalogue; a crash or a non-dashboard is a problem of its file."""
     built = []
     for path, index, builder in builders:
@@ -350,8 +358,8 @@ def _built_dashboards(root: Path, catalog: Catalog, builders: list[tuple[Path, i
     return built
 
 
-def _overview_links(links: list[tuple[str, int, object]], dashboards: list[tuple[str, dict]], slos: list[SLO],
-                    problems: list[Problem]) -> list[dict]:
+def _overview_links(links: list[tuple[str, int, object]], dashboards: list[tuple[str, dict[str, Any]]],
+                    slos: list[SLO], problems: list[Problem]) -> list[dict[str, Any]]:
     """OVERVIEW_LINKS: links (generator.grafana.link_to) to rendered dashboards, ordered by the uid they open."""
     uids = _generated_uids(slos) | {board["uid"] for _, board in dashboards}
     found = []
@@ -369,7 +377,7 @@ def _overview_links(links: list[tuple[str, int, object]], dashboards: list[tuple
     return [link for *_, link in sorted(found, key=lambda item: item[:3])]
 
 
-def _import(path: Path):
+def _import(path: Path) -> types.ModuleType:
     name = "kfm_definitions_" + "_".join(path.with_suffix("").parts[-2:])
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None

@@ -13,7 +13,9 @@ import sys
 import types
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator, TypeVarTuple
+
+Args = TypeVarTuple("Args")
 
 _GENERATOR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the generator package
 
@@ -104,7 +106,7 @@ class Collector:
             self.add(field, message)
         return condition
 
-    def guard(self, field: str, check, *args) -> None:
+    def guard(self, field: str, check: Callable[[*Args], object], *args: *Args) -> None:
         """Run one validation step; a value of a type nobody expected is a problem, not a crash."""
         try:
             check(*args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from generator import conventions as c
 from generator.model import fields
@@ -124,7 +125,7 @@ class Tier:
 
     enabled: bool = True
     disabled_reason: str = ""
-    labels: tuple | dict = ()
+    labels: tuple[tuple[str, str], ...] | dict[str, str] = ()  # (name, value) pairs once constructed
     windows: tuple[BurnWindow, ...] = ()  # empty: the Workbook pairs, scaled to the period
     waiver: Waiver | None = None
     # Keep the tier's alerts firing this long after their condition clears (Prometheus'
@@ -138,6 +139,20 @@ class Tier:
     @classmethod
     def disabled(cls, reason: str, waiver: Waiver | None = None) -> "Tier":
         return cls(enabled=False, disabled_reason=reason, waiver=waiver)
+
+    def label_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The labels as (name, value) pairs (they are, once constructed and valid)."""
+        return self.labels if isinstance(self.labels, tuple) else ()
+
+    def canonical(self) -> dict[str, Any]:
+        """The tier's part of SLO.canonical()."""
+        waiver = self.waiver
+        return {"enabled": self.enabled, "disabled_reason": self.disabled_reason,
+                "waiver": None if waiver is None else [waiver.reason, waiver.expires, waiver.approved_by],
+                "labels": dict(self.labels),
+                "windows": [[w.long, w.short, str(w.factor), w.for_] for w in self.windows],
+                # options newer than the hash format appear only when set: unchanged SLOs keep their hash
+                **({"keep_firing_for": self.keep_firing_for} if self.keep_firing_for else {})}
 
 
 @dataclass(frozen=True)
@@ -162,12 +177,12 @@ class SLO:
     service: str
     owner: str
     description: str
-    objective: float | str | Decimal
+    objective: float | str | Decimal  # a Decimal once constructed (read it typed as `target`)
     sli: SLIKind
     runbook: str = ""   # hand-written first steps (Markdown), merged into the generated runbooks
     period: str = "30d"
     alerting: Alerting = Alerting()
-    labels: tuple | dict = ()
+    labels: tuple[tuple[str, str], ...] | dict[str, str] = ()  # (name, value) pairs once constructed
     defined_in: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -376,8 +391,17 @@ class SLO:
 
     # --- derived ----------------------------------------------------------
     @property
+    def target(self) -> Decimal:
+        """The objective, as the exact Decimal the constructor made of it."""
+        return exact(self.objective)
+
+    @property
     def error_budget(self) -> Decimal:
-        return Decimal(1) - self.objective  # type: ignore[operator]
+        return Decimal(1) - self.target
+
+    def label_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The labels as (name, value) pairs (they are, once constructed and valid)."""
+        return self.labels if isinstance(self.labels, tuple) else ()
 
     @property
     def period_seconds(self) -> int:
@@ -411,7 +435,7 @@ class SLO:
             return self.alerting.no_data_severity
         return PAGE if self.alerting.page.enabled else TICKET
 
-    def canonical(self) -> dict:
+    def canonical(self) -> dict[str, Any]:
         """Everything that shapes the output, for the definitions hash."""
         a = self.alerting
         return {
@@ -420,15 +444,8 @@ class SLO:
             "runbook": self.runbook, "labels": dict(self.labels), "sli": self.sli.canonical(),
             "alerting": {
                 "min_events": a.min_events, "no_data_for": a.no_data_for, "no_data_severity": self.no_data_severity,
-                **{t: {"enabled": a.tier(t).enabled, "disabled_reason": a.tier(t).disabled_reason,
-                       "waiver": (None if a.tier(t).waiver is None else
-                                  [a.tier(t).waiver.reason, a.tier(t).waiver.expires,  # type: ignore[union-attr]
-                                   a.tier(t).waiver.approved_by]),  # type: ignore[union-attr]
-                       "labels": dict(a.tier(t).labels),
-                       "windows": [[w.long, w.short, str(w.factor), w.for_] for w in a.tier(t).windows],
-                       # options newer than the hash format appear only when set: unchanged SLOs keep their hash
-                       **({"keep_firing_for": a.tier(t).keep_firing_for} if a.tier(t).keep_firing_for else {})}
-                   for t in TIERS},
+                **{t: a.tier(t).canonical() for t in TIERS},
+                # options newer than the hash format appear only when set: unchanged SLOs keep their hash
                 **({"query_offset": a.query_offset} if a.query_offset else {}),
             },
         }

@@ -8,9 +8,13 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.model.problems import Problem, report
 from generator.model.kinds.freshness import DatasetMaxAge, dataset_problems
+
+if TYPE_CHECKING:
+    from _csv import Reader  # what csv.reader returns (the csv module does not name it)
 
 DATASET_COLUMNS = ("dataset", "cadence", "max_age")
 CADENCES = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 31 * 86400}
@@ -46,7 +50,7 @@ def load_datasets(path: str | Path) -> tuple[DatasetMaxAge, ...]:
         return ()
 
 
-def _rows(path: Path, reader, problems: list[Problem]) -> tuple[DatasetMaxAge, ...]:
+def _rows(path: Path, reader: Reader, problems: list[Problem]) -> tuple[DatasetMaxAge, ...]:
     header = next(reader, None)
     if header is None or tuple(column.strip() for column in header) != DATASET_COLUMNS:
         report([Problem(str(path), "table", "header",

@@ -114,8 +114,9 @@ class Telemetry:
         if trouble:
             p.add(where, trouble)
             return ()
+        assert isinstance(value, tuple)  # tuple_problem refuses anything else
         good = []
-        for key in value:  # type: ignore[attr-defined]
+        for key in value:
             if not isinstance(key, str) or ATTRIBUTE.match(key) is None:
                 p.add(where, f"{key!r} is not an attribute name (lower-case, dots; no wildcards)"[:200])
             elif redaction.is_credential_header(key):

@@ -18,7 +18,7 @@ from generator.promql import builder as b
 from generator.model.durations import format_duration, parse_duration
 from generator.model.gotemplate import literal
 from generator.model.invariants import Invariant
-from generator.model.numbers import exact, percent, text
+from generator.model.numbers import percent, text
 from generator.model.slo import SLO
 from generator.model.windows import WindowPair, windows_needed
 
@@ -52,7 +52,7 @@ def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
     metadata_labels = {c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service, c.TEAM_LABEL: slo.owner,
                        c.PERIOD_LABEL: slo.period}
     metadata = [
-        {"record": c.OBJECTIVE, "expr": str(b.call("vector", text(exact(slo.objective)))), "labels": metadata_labels},
+        {"record": c.OBJECTIVE, "expr": str(b.call("vector", text(slo.target))), "labels": metadata_labels},
         {"record": c.ERROR_BUDGET, "expr": str(b.call("vector", budget)), "labels": metadata_labels},
     ]
     period_ratio = b.of_slo(c.PERIOD_ERROR_RATIO, slo.name)
@@ -98,7 +98,7 @@ def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
 def _common_labels(slo: SLO, tier: str) -> dict[str, str]:
     labels = {c.SEVERITY_LABEL: tier, c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service,
               c.TEAM_LABEL: literal(slo.owner)}
-    labels.update({name: literal(value) for name, value in slo.labels})
+    labels.update({name: literal(value) for name, value in slo.label_pairs()})
     return labels
 
 
@@ -133,7 +133,7 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict[str, Any]:
     labels.update({c.TIER_LABEL: f"{pair.tier}-{pair.long_text}-{pair.short_text}",
                    c.LONG_WINDOW_LABEL: pair.long_text, c.SHORT_WINDOW_LABEL: pair.short_text,
                    c.BURN_RATE_LABEL: text(pair.factor)})
-    labels.update({name: literal(value) for name, value in slo.alerting.tier(pair.tier).labels})
+    labels.update({name: literal(value) for name, value in slo.alerting.tier(pair.tier).label_pairs()})
     lasts = format_duration(int(slo.period_seconds / pair.factor) // 60 * 60)
     summary = (f"{_subject(slo)}: error budget burning faster than {text(pair.factor)}x "
                f"over {pair.long_text} and {pair.short_text}")
@@ -141,7 +141,7 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict[str, Any]:
         f"{literal(slo.description.strip())} The error ratio over the last {pair.long_text} is "
         f"{{{{ $value | humanizePercentage }}}}, above {percent(pair.threshold(slo.error_budget))} "
         f"({text(pair.factor)}x the {percent(slo.error_budget)} error budget of the "
-        f"{percent(slo.objective)} objective), and it is above that over {pair.short_text} too, "  # type: ignore[arg-type]
+        f"{percent(slo.target)} objective), and it is above that over {pair.short_text} too, "
         f"so it is still happening. At {text(pair.factor)}x a whole {slo.period} budget lasts {lasts}.")
     panel = c.SLO_BURN_PANEL_FIRST_ID + slo.all_pairs().index(pair)
     alert = c.burn_alert(slo.name, pair.tier)

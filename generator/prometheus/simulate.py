@@ -154,7 +154,8 @@ class RatioSeries:
         if isinstance(self.history, EventHistory) and window == BASE_WINDOW_SECONDS:
             for k in range(first, self.length):
                 bad, total = self.bad_rate[k], self.total_rate[k]
-                out.append(bad / total if total > 0 else 0.0)  # type: ignore[operator]
+                assert bad is not None and total is not None  # events have a rate at every tick after the first
+                out.append(bad / total if total > 0 else 0.0)
         else:
             for k in range(first, self.length):
                 lo = max(first, _first_in_window(k, span, self.semantics))

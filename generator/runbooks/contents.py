@@ -50,7 +50,7 @@ def _slo_facts(slo: SLO, catalog: Catalog, severity: str) -> list[tuple[str, str
     return [
         ("severity", _severity_line(severity, catalog)),
         ("SLO", f"`{slo.name}`: {plain(slo.description)}"),
-        ("objective", f"{percent(slo.objective)} over {slo.period}"),  # type: ignore[arg-type]
+        ("objective", f"{percent(slo.target)} over {slo.period}"),
         ("error budget", f"{percent(slo.error_budget)}: {budget} of total outage per {slo.period}"),
         ("service", f"`{slo.service}`"),
         ("owner", f"`{slo.owner}`"),
