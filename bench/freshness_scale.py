@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator import yamlout  # noqa: E402
+from generator.writer import yamlout  # noqa: E402
 from generator.prometheus.rules import slo_groups  # noqa: E402
 from generator.model.kinds.freshness import DatasetMaxAge, Freshness  # noqa: E402
 from generator.model.slo import SLO  # noqa: E402

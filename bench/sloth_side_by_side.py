@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator import conventions as c  # noqa: E402
-from generator import yamlout  # noqa: E402
+from generator.writer import yamlout  # noqa: E402
 from generator.prometheus.rules import slo_groups  # noqa: E402
 from generator.model.kinds.events_ratio import EventsRatio  # noqa: E402
 from generator.model.slo import SLO  # noqa: E402
