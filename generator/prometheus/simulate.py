@@ -112,12 +112,12 @@ class RatioSeries:
             bad = [v / history.scale for v in history.bad]
             total = [v / history.scale for v in history.total]
             good = [t - b for t, b in zip(total, bad)]
-            bad_rate = [self._rate(bad, k) for k in range(self.length)]
-            good_rate = [self._rate(good, k) for k in range(self.length)]
+            bad_rate = counter_rates(bad, semantics)
+            good_rate = counter_rates(good, semantics)
             if total_is_sum:
                 total_rate = [None if b is None or g is None else b + g for b, g in zip(bad_rate, good_rate)]
             else:
-                total_rate = [self._rate(total, k) for k in range(self.length)]
+                total_rate = counter_rates(total, semantics)
             if one_histogram:
                 # A native histogram is one series: its rate extrapolates the count and every bucket by
                 # the same factor, so the bad rate is the total's times the bad share of the increase.
@@ -134,9 +134,6 @@ class RatioSeries:
         self._total_prefix = _prefix(self.total_rate)
         self.first = 1 if isinstance(history, EventHistory) else 0
         self._cache: dict[int, list[float | None]] = {}
-
-    def _rate(self, counter: Sequence[float], k: int) -> float | None:
-        return counter_rate(counter, k, self.semantics)
 
     def _share(self, part: Sequence[float], whole: Sequence[float], k: int) -> float:
         """part's share of whole's increase over the base window at tick k (0 without any increase)."""
@@ -157,12 +154,15 @@ class RatioSeries:
                 assert bad is not None and total is not None  # events have a rate at every tick after the first
                 out.append(bad / total if total > 0 else 0.0)
         else:
+            # No traffic is a ratio of 0 (the rules' floor); a tick kind's window without a sample has none.
+            empty = 0.0 if isinstance(self.history, EventHistory) else None
+            back = span - (1 if self.semantics == Semantics.LEFT_OPEN else 0)   # _first_in_window, inlined
             for k in range(first, self.length):
-                lo = max(first, _first_in_window(k, span, self.semantics))
+                lo = k - back
+                if lo < first:
+                    lo = first
                 total = total_prefix[k + 1] - total_prefix[lo]
-                # No traffic is a ratio of 0 (the rules' floor); a tick kind's window without a sample has none.
-                out.append((bad_prefix[k + 1] - bad_prefix[lo]) / total if total > 0 else
-                           0.0 if isinstance(self.history, EventHistory) else None)
+                out.append((bad_prefix[k + 1] - bad_prefix[lo]) / total if total > 0 else empty)
         self._cache[window] = out
         return out
 
@@ -191,6 +191,30 @@ def counter_rate(counter: Sequence[float], k: int, semantics: str, span: int = B
     if increase > 0 and counter[first] >= 0:
         to_start = min(to_start, sampled * counter[first] / increase)  # never back past zero
     return increase * (sampled + to_start) / sampled / (span * TICK)
+
+
+def counter_rates(counter: Sequence[float], semantics: str, span: int = BASE_TICKS) -> list[float | None]:
+    """counter_rate at every tick: the same arithmetic, without a call per tick."""
+    out: list[float | None] = []
+    back = span - (1 if semantics == Semantics.LEFT_OPEN else 0)
+    seconds = span * TICK
+    for k in range(len(counter)):
+        first = k - back
+        if first < 0:
+            first = 0
+        sampled = k - first
+        if sampled < 1:
+            out.append(None)
+            continue
+        at_first = counter[first]
+        increase = counter[k] - at_first
+        to_start: float = first - (k - span)
+        if to_start >= 1.1:
+            to_start = 0.5
+        if increase > 0 and at_first >= 0:
+            to_start = min(to_start, sampled * at_first / increase)
+        out.append(increase * (sampled + to_start) / sampled / seconds)
+    return out
 
 
 def _prefix(values: list[float | None]) -> list[float]:

@@ -172,6 +172,13 @@ class _Scenarios:
         (or not) more than the tolerance apart from the prediction: the scenario then picks another
         rate. A ratio that only passes through a threshold moves a transition by one tick at most."""
         for pair in self.pairs:
+            # The comparisons differ between the two thresholds only for a ratio in (low, high]: without
+            # one, the two predictions are the same and need not be computed.
+            exact = float(Fraction(pair.factor) * self.budget)
+            below, above = exact * (1 - TIE), exact * (1 + TIE)
+            if not any(r is not None and below < r <= above
+                       for window in (pair.long, pair.short) for r in series.ratios(window)):
+                continue
             low = firing_ticks(series, pair, self.budget, self.min_events, -TIE)
             high = firing_ticks(series, pair, self.budget, self.min_events, TIE)
             run = 0
