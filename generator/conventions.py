@@ -124,8 +124,14 @@ GITOPS_ROOT = "addons/observability"
 GITOPS_BASE = f"{GITOPS_ROOT}/base"
 
 
-def prometheus_rule_file(service: str) -> str:
-    return f"{GITOPS_BASE}/prometheusrules/{service}.yaml"
+def prometheus_rule_file(service: str, part: int = 1) -> str:
+    """The PrometheusRule file of a service; part 2, 3, ... when its rules are split across objects."""
+    return f"{GITOPS_BASE}/prometheusrules/{rule_object_stem(service, part)}.yaml"
+
+
+def rule_object_stem(service: str, part: int = 1) -> str:
+    """A service's name, or `<service>-part<N>` for the N-th object of a service split by size."""
+    return service if part == 1 else f"{service}-part{part}"
 
 
 def overlay_dir(env: str) -> str:

@@ -31,6 +31,7 @@ from generator import conventions as c
 from generator.model.catalog import Catalog
 from generator.collector.config import ENDPOINT_VARS
 from generator.model.problems import Problem
+from generator.writer import yamlout
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster
 OBJECT_LIMIT = 1024 * 1024          # bytes of data a ConfigMap (and, kept as safe, a PrometheusRule) holds
@@ -114,7 +115,7 @@ class _Owners:
                         c.dashboard_configmap_file(c.slo_dashboard_uid(slo.name))):
                 return cat.relative(slo.defined_in), f"SLO {slo.name!r}"
         for service in sorted({s.service for s in cat.slos}):
-            if path == c.prometheus_rule_file(service):
+            if path == c.prometheus_rule_file(service) or path.startswith(c.prometheus_rule_file(service, 2)[:-6]):
                 first = min((s for s in cat.slos if s.service == service), key=lambda s: s.name)
                 return cat.relative(first.defined_in), f"service {service!r}"
         if path in (c.rules_file(c.INVARIANTS_FILE_STEM), c.prometheus_rule_file(c.INVARIANTS_FILE_STEM)) \
@@ -180,7 +181,7 @@ def _rule_files(files: dict[str, str]) -> dict[str, str]:
         if path.startswith(c.GITOPS_BASE + "/prometheusrules/"):
             try:
                 document = yaml.load(text, Loader=_Loader)
-                found[path] = yaml.safe_dump({"groups": document["spec"]["groups"]}, sort_keys=False)
+                found[path] = yamlout.dump({"groups": document["spec"]["groups"]})
             except (yaml.YAMLError, TypeError, KeyError):
                 pass  # reported by the parse check
     return found

@@ -7,11 +7,12 @@ from typing import Any
 
 from generator import conventions as c
 from generator.collector.config import LocalSinks, builder_manifest, config, order_problems
-from generator.model.catalog import Catalog
+from generator.model.catalog import Catalog, per_catalog
 from generator.writer import yamlout
 from generator.writer.headers import definitions_hash, header
 
 
+@per_catalog
 def configs(catalog: Catalog) -> dict[str, dict[str, Any]]:
     """The collector config of each environment, by name (none without telemetry/ definitions)."""
     telemetry = catalog.telemetry

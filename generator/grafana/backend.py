@@ -6,20 +6,22 @@ from typing import Any
 from generator import conventions as c
 from generator.grafana.dashboards import all_dashboards
 from generator.grafana.panels import to_text
-from generator.model.catalog import Catalog
+from generator.model.catalog import Catalog, per_catalog
 
 # What a generated dashboard (the overview, an SLO's) is rendered from.
 GENERATED_DASHBOARD_SOURCES = ("slo/", "alerts/", "generator/grafana/dashboards.py")
 
 
-def dashboards(catalog: Catalog) -> list[tuple[dict[str, Any], list[str]]]:
-    """Every dashboard with the files it is rendered from (a definitions file, or the generated ones')."""
+@per_catalog
+def dashboards(catalog: Catalog) -> list[tuple[dict[str, Any], list[str], str]]:
+    """Every dashboard with the files it is rendered from (a definitions file, or the generated ones'),
+    and its JSON text."""
     found = []
     for board in all_dashboards(catalog):
         defined_in = catalog.dashboard_source(board["uid"])
-        found.append((board, [defined_in] if defined_in else list(GENERATED_DASHBOARD_SOURCES)))
+        found.append((board, [defined_in] if defined_in else list(GENERATED_DASHBOARD_SOURCES), to_text(board)))
     return found
 
 
 def render(catalog: Catalog) -> dict[str, str]:
-    return {c.dashboard_file(board["uid"]): to_text(board) for board, _ in dashboards(catalog)}
+    return {c.dashboard_file(board["uid"]): text for board, _, text in dashboards(catalog)}

@@ -7,7 +7,6 @@ from typing import Any
 from generator import conventions as c
 from generator.collector import backend as collector
 from generator.grafana import backend as grafana
-from generator.grafana.panels import to_text
 from generator.kubernetes import gitops
 from generator.model.catalog import Catalog
 from generator.prometheus import backend as prometheus
@@ -15,19 +14,46 @@ from generator.writer import yamlout
 from generator.writer.headers import definitions_hash, header
 
 
-def rule_objects(catalog: Catalog) -> list[dict[str, Any]]:
-    return [gitops.prometheus_rule(c.prometheus_rule_name(rules.stem), rules.stem, rules.groups, rules.digest)
-            for rules in prometheus.rule_sets(catalog)]
+# A PrometheusRule holds at most this much YAML: Kubernetes refuses an object over 1 MiB (etcd's limit,
+# which checks.verify enforces), and the object's metadata and the overlays' labels need some room.
+RULE_OBJECT_BUDGET = 900 * 1024
+
+
+def _parts(units: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """The groups of one rule set in objects under RULE_OBJECT_BUDGET, in order; an SLO's groups stay
+    together. One object unless the rules outgrow it."""
+    parts: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for unit in units:
+        unit_size = len(yamlout.dump(unit))
+        if parts[-1] and size + unit_size > RULE_OBJECT_BUDGET:
+            parts.append([])
+            size = 0
+        parts[-1].extend(unit)
+        size += unit_size
+    return parts
+
+
+def rule_objects(catalog: Catalog) -> list[tuple[str, prometheus.RuleSet, dict[str, Any]]]:
+    """(file, rule set, object) of every PrometheusRule: one per service, or more when one would be too big."""
+    found = []
+    for rules in prometheus.rule_sets(catalog):
+        for part, groups in enumerate(_parts(rules.units), start=1):
+            stem = c.rule_object_stem(rules.stem, part)
+            found.append((c.prometheus_rule_file(rules.stem, part), rules,
+                          gitops.prometheus_rule(c.prometheus_rule_name(stem), rules.stem, groups, rules.digest)))
+    return found
 
 
 def render(catalog: Catalog) -> dict[str, str]:
     files: dict[str, str] = {}
-    objects = rule_objects(catalog)
-    for rules, rule_object in zip(prometheus.rule_sets(catalog), objects):
-        files[c.prometheus_rule_file(rules.stem)] = header(rules.sources, rules.digest) + yamlout.dump(rule_object)
-    for board, sources in grafana.dashboards(catalog):
+    found = rule_objects(catalog)
+    objects = [rule_object for _, _, rule_object in found]
+    for path, rules, rule_object in found:
+        files[path] = header(rules.sources, rules.digest) + yamlout.dump(rule_object)
+    for board, sources, text in grafana.dashboards(catalog):
         digest = definitions_hash([board])
-        configmap = gitops.dashboard_configmap(board["uid"], to_text(board), digest)
+        configmap = gitops.dashboard_configmap(board["uid"], text, digest)
         files[c.dashboard_configmap_file(board["uid"])] = header(sources, digest) + yamlout.dump(configmap)
     telemetry = catalog.telemetry
     if telemetry is None:

@@ -14,6 +14,7 @@ define, such as the invariant alerts).
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import math
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from generator import conventions as c
 from generator.model import prometheus_versions
@@ -64,6 +65,25 @@ class Catalog:
 
     def relative(self, path: str) -> str:
         return relative_to(self.root, path)
+
+
+T = TypeVar("T")
+
+
+def per_catalog(compute: Callable[[Catalog], T]) -> Callable[[Catalog], T]:
+    """`compute` once for the latest catalogue: backends that read another backend's model-level results
+    (the Kubernetes backend wraps the rule sets and dashboards) do not compute them again. A catalogue
+    is frozen, so its results never change; the one kept is the last one asked for."""
+    last: list[tuple[Catalog, T]] = []
+
+    @functools.wraps(compute)
+    def cached(catalog: Catalog) -> T:
+        if last and last[0][0] is catalog:
+            return last[0][1]
+        result = compute(catalog)
+        last[:] = [(catalog, result)]
+        return result
+    return cached
 
 
 def relative_to(root: Path, path: str) -> str:

@@ -14,6 +14,7 @@ with the period (5m x period/7d), so the SLO keeps the shape of a 7d one.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -95,6 +96,7 @@ def _scale_to_minutes(seconds: int, period: int) -> int:
     return max(60, round(scaled / 60) * 60)
 
 
+@functools.lru_cache(maxsize=64)
 def default_pairs(period: int, tier: str) -> tuple[WindowPair, ...]:
     """The Workbook pairs of one tier, scaled to the period."""
     pairs = []

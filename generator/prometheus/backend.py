@@ -7,7 +7,7 @@ from itertools import groupby
 from typing import Any
 
 from generator import conventions as c
-from generator.model.catalog import Catalog
+from generator.model.catalog import Catalog, per_catalog
 from generator.model.slo import SLO
 from generator.prometheus.rules import RuleCounts, invariants_group, slo_groups
 from generator.prometheus.testgen import test_file, test_subject
@@ -21,23 +21,25 @@ class RuleSet:
 
     stem: str                    # the service, or conventions.INVARIANTS_FILE_STEM
     groups: list[dict[str, Any]]
+    units: list[list[dict[str, Any]]]   # groups that stay in one object: an SLO's two groups
     sources: list[str]
     digest: str
     invariants: bool = False
 
 
+@per_catalog
 def rule_sets(catalog: Catalog) -> list[RuleSet]:
     """Every service's rule groups (SLOs by service, then name), then the invariants'."""
     found = []
     by_service = sorted(catalog.slos, key=lambda s: (s.service, s.name))
     for service, items in groupby(by_service, key=lambda s: s.service):
         slos = list(items)
-        groups = [group for slo in slos for group in slo_groups(slo)[0]]
-        found.append(RuleSet(service, groups, sorted({catalog.relative(s.defined_in) for s in slos}),
+        units = [slo_groups(slo)[0] for slo in slos]
+        found.append(RuleSet(service, [group for unit in units for group in unit], units, sorted({catalog.relative(s.defined_in) for s in slos}),
                              definitions_hash([s.canonical() for s in slos])))
     if catalog.invariants:
         group, _ = invariants_group(catalog.invariants)
-        found.append(RuleSet(c.INVARIANTS_FILE_STEM, [group],
+        found.append(RuleSet(c.INVARIANTS_FILE_STEM, [group], [[group]],
                              sorted({catalog.relative(i.defined_in) for i in catalog.invariants}),
                              definitions_hash([i.canonical() for i in catalog.invariants]), invariants=True))
     return found

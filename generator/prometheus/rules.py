@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import functools
 from dataclasses import dataclass
 
 from generator import conventions as c
@@ -37,8 +38,10 @@ class RuleCounts:
                           self.staged + other.staged, self.alerts + other.alerts)
 
 
+@functools.lru_cache(maxsize=4096)
 def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
-    """The SLO's alerting group and its period (budget) group."""
+    """The SLO's alerting group and its period (budget) group (computed once per SLO: the rule files, the
+    PrometheusRule objects and the rule counts all read them; callers never change them)."""
     sli = slo.sli
     base = sli.base_rules(slo.name, slo.base_window_seconds)
     constants = [r for r in base if r["expr"].startswith("vector(")]

@@ -26,6 +26,7 @@ computes in float64, so the tests also allow one evaluation interval either side
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate
@@ -81,6 +82,22 @@ class TickHistory:
     bad: Sequence[bool | None]
 
 
+def step_history(ticks: int, per_tick: Fraction, start: int, end: int | None, share: Fraction) -> EventHistory:
+    """event_history for a share of errors in every minute (start, end] (end None: to the last tick) and
+    none outside, without a call per tick; the same counters."""
+    step = Fraction(per_tick) * Fraction(share)
+    scale = lcm(Fraction(per_tick).denominator, 1, step.denominator)
+    unit, bad_step = int(per_tick * scale), int(step * scale)
+    last = ticks if end is None else min(end, ticks)
+    bad = [0] * (ticks + 1)
+    count = 0
+    for k in range(1, ticks + 1):
+        if start < k <= last:
+            count += bad_step
+        bad[k] = count
+    return EventHistory([unit * k for k in range(ticks + 1)], bad, scale)
+
+
 def event_history(ticks: int, per_tick: Fraction, error_fraction: Callable[[int], Fraction]) -> EventHistory:
     """Counters for `per_tick` events a minute, of which error_fraction(k) fail in (k-1, k]."""
     fractions = [Fraction(0)] + [error_fraction(k) for k in range(1, ticks + 1)]
@@ -134,6 +151,16 @@ class RatioSeries:
         self._total_prefix = _prefix(self.total_rate)
         self.first = 1 if isinstance(history, EventHistory) else 0
         self._cache: dict[int, list[float | None]] = {}
+        self.firing_cache: dict[tuple[WindowPair, Fraction, int, float], list[bool]] = {}   # firing_ticks
+        self._sorted: dict[int, list[float]] = {}
+
+    def any_ratio_in(self, window: int, low: float, high: float) -> bool:
+        """Whether the window's ratio lies in (low, high] at some tick."""
+        values = self._sorted.get(window)
+        if values is None:
+            values = self._sorted[window] = sorted(r for r in self.ratios(window) if r is not None)
+        index = bisect_right(values, low)
+        return index < len(values) and values[index] <= high
 
     def _share(self, part: Sequence[float], whole: Sequence[float], k: int) -> float:
         """part's share of whole's increase over the base window at tick k (0 without any increase)."""
@@ -231,6 +258,10 @@ def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_ev
                  tie: float = 0.0) -> list[bool]:
     """For each tick, whether the pair's alert is firing (active for at least `for`). `tie` moves the
     threshold by that share, to see whether a ratio sitting on it changes the prediction."""
+    key = (pair, budget, min_events, tie)
+    cached = series.firing_cache.get(key)
+    if cached is not None:
+        return cached   # the same list for the same question: callers read it, never change it
     threshold = float(Fraction(pair.factor) * budget) * (1 + tie)
     keep_ticks = -(-pair.keep_firing_for // TICK)  # resolved once keep_firing_for has passed since it cleared
     firing: list[bool] = []
@@ -258,4 +289,5 @@ def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_ev
         else:
             active_since = cleared_at = None
             firing.append(False)
+    series.firing_cache[key] = firing
     return firing

@@ -176,8 +176,7 @@ class _Scenarios:
             # one, the two predictions are the same and need not be computed.
             exact = float(Fraction(pair.factor) * self.budget)
             below, above = exact * (1 - TIE), exact * (1 + TIE)
-            if not any(r is not None and below < r <= above
-                       for window in (pair.long, pair.short) for r in series.ratios(window)):
+            if not (series.any_ratio_in(pair.long, below, above) or series.any_ratio_in(pair.short, below, above)):
                 continue
             low = firing_ticks(series, pair, self.budget, self.min_events, -TIE)
             high = firing_ticks(series, pair, self.budget, self.min_events, TIE)
@@ -410,11 +409,9 @@ def _settled(pairs: dict[WindowPair, States], quiet_end: int | None = None) -> i
 
 
 def _last_transition(states: list[bool]) -> int:
-    last = 0
-    for k in range(1, len(states)):
-        if states[k] != states[k - 1]:
-            last = k
-    return last
+    """The last tick whose state differs from the tick before (0 if none)."""
+    flags = bytes(states)
+    return max(flags.rfind(b"\x00\x01"), flags.rfind(b"\x01\x00")) + 1
 
 
 def test_subject(slo: SLO) -> tuple[SLO, list[str]]:

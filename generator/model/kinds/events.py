@@ -6,6 +6,7 @@ this family only says which selectors count total, bad or good events (`sources`
 """
 from __future__ import annotations
 
+import functools
 import math
 from abc import abstractmethod
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from generator.promql import builder as b
 from generator.model.durations import format_duration
 from generator.grafana.panels import Panel, Query, timeseries
 from generator.promql.selectors import Selector
-from generator.prometheus.simulate import RatioSeries, Semantics, event_history, tick_text as at
+from generator.prometheus.simulate import EventHistory, RatioSeries, Semantics, step_history, tick_text as at
 from generator.prometheus.testseries import EventSeriesShape, decimal_text, event_input_series, event_shape
 from generator.model.kinds.base import ZERO_TRAFFIC_FLOOR, NoDataRun, Ratios, Run, SLIKind
 
@@ -118,6 +119,18 @@ class EventSLI(SLIKind):
                 for selector in self.source_selectors()]
 
 
+@functools.lru_cache(maxsize=256)
+def _simulated(ticks: int, per_tick: Fraction, start: int, end: int | None, share: Fraction, total_is_sum: bool,
+               bad_is_direct: bool, one_histogram: bool) -> tuple[EventHistory, Ratios]:
+    """A scenario's counters and the ratios each Prometheus version reads from them: the same for every SLO
+    of the same traffic and rule shape, so a catalogue of many alike SLOs simulates each shape once.
+    (RatioSeries caches its windows' ratios and firing predictions; callers only read them.)"""
+    history = step_history(ticks, per_tick, start, end, share)
+    return history, {Semantics.CLOSED: RatioSeries(history, one_histogram=one_histogram),
+                     Semantics.LEFT_OPEN: RatioSeries(history, Semantics.LEFT_OPEN, total_is_sum, bad_is_direct,
+                                                      one_histogram)}
+
+
 class EventScenarioSeries:
     """Generated test series of an event SLI: counters of total and bad (or good) events at a steady
     number of events a minute, the bad share of each minute set by the scenario."""
@@ -134,51 +147,49 @@ class EventScenarioSeries:
         shortest_long = max(1, min((p.long for p in pairs), default=3600) // 60)   # a compressed period: refused elsewhere
         self.per_tick = max(PER_TICK, Fraction(math.ceil(Fraction(2 * slo.alerting.min_events, shortest_long))))
 
-    def _events(self, ticks: int, error: Callable[[int], Fraction],
+    def _events(self, ticks: int, start: int, end: int | None, share: Fraction,
                 per_tick: Fraction | None = None) -> tuple[Callable[[int], list[dict[str, Any]]], Ratios]:
-        history = event_history(ticks, self.per_tick if per_tick is None else per_tick, error)
+        """Traffic at `per_tick` events a minute, `share` of them failing in the minutes (start, end]."""
         shape = self.shape
         # How the base rules combine the series written (each extrapolates on its own in 3.x).
         classic = shape.latency_le is None and shape.native_buckets is None
-        total_is_sum = classic and shape.part_metric == shape.total_metric
-        bad_is_direct = shape.part_is_bad and classic
-        one_histogram = shape.native_buckets is not None
+        history, ratios = _simulated(ticks, self.per_tick if per_tick is None else per_tick, start, end, share,
+                                     classic and shape.part_metric == shape.total_metric,
+                                     shape.part_is_bad and classic, shape.native_buckets is not None)
 
         def upto(end: int) -> list[dict[str, Any]]:
             return event_input_series(shape, history.upto(end))
-        return upto, {Semantics.CLOSED: RatioSeries(history, one_histogram=one_histogram),
-                      Semantics.LEFT_OPEN: RatioSeries(history, Semantics.LEFT_OPEN, total_is_sum, bad_is_direct,
-                                                       one_histogram)}
+        return upto, ratios
 
     def healthy(self, ticks: int, share: Fraction) -> Run:
-        series, ratios = self._events(ticks, lambda k: self.budget * share)
+        series, ratios = self._events(ticks, 0, None, self.budget * share)
         return Run([], series, ratios)
 
     def zero_traffic(self, ticks: int) -> Run | None:
-        series, ratios = self._events(ticks, lambda k: Fraction(0), per_tick=Fraction(0))
+        series, ratios = self._events(ticks, 0, None, Fraction(0), per_tick=Fraction(0))
         return Run(["counters exist but never increase: error ratios and burn rate are 0, the budget is whole "
                     "and lasts the whole period (no NaN, no infinity), no alert"], series, ratios)
 
     def outage(self, start: int, horizon: int) -> Run:
-        series, ratios = self._events(horizon, lambda k: Fraction(int(k > start)))
+        series, ratios = self._events(horizon, start, None, Fraction(1))
         return Run([f"healthy for {at(start)}, then every event fails"], series, ratios)
 
     def outage_checks(self, slo: "SLO", end: int) -> list[dict[str, Any]]:
         return []
 
     def partial(self, start: int, horizon: int, error: Fraction) -> Run | None:
-        series, ratios = self._events(horizon, lambda k: error if k > start else Fraction(0))
+        series, ratios = self._events(horizon, start, None, error)
         return Run([], series, ratios)
 
     def all_bad(self, ticks: int) -> Run:
-        series, ratios = self._events(ticks, lambda k: Fraction(1))
+        series, ratios = self._events(ticks, 0, None, Fraction(1))
         return Run(["every event fails from the first sample, so every window's error ratio is exactly 1: "
                     "each tier fires with its exact labels and annotations"], series, ratios)
 
     def slow_burn(self, start: int, horizon: int, factor: Fraction, ties: Callable[[Ratios], bool]) -> Run:
         for times in NUDGES:
             rate = factor * times * self.budget
-            series, ratios = self._events(horizon, lambda k: rate if k > start else Fraction(0))
+            series, ratios = self._events(horizon, start, None, rate)
             if not ties(ratios):
                 break
         return Run([f"healthy for {at(start)}, then {decimal_text(rate * 100)}% of events fail "
@@ -192,5 +203,5 @@ class EventScenarioSeries:
                          self.absent_labels)
 
     def recovery(self, start: int, back: int, horizon: int) -> Run:
-        series, ratios = self._events(horizon, lambda k: Fraction(int(start < k <= back)))
+        series, ratios = self._events(horizon, start, back, Fraction(1))
         return Run([f"every event fails from {at(start)} to {at(back)}, then all succeed"], series, ratios)
