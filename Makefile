@@ -38,10 +38,11 @@ gates: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(PY) -m generator check
 
-## bench: rule counts and render time for 10, 100 and 1,000 datasets; tool speed beside Sloth's (1,000 SLOs)
-bench: $(VENV)/.installed promtool
+## bench: rule counts, objects and render time for 10 to 10,000 datasets; 10,000 on a live Prometheus; tool speed beside Sloth's (1,000 SLOs)
+bench: $(VENV)/.installed promtool prometheus3
 	scripts/install-sloth.sh >/dev/null
 	$(PY) bench/freshness_scale.py
+	$(PY) bench/freshness_live.py
 	$(PY) bench/tool_speed.py
 
 ## bench-sloth: the same SLOs compiled by kfm and by Sloth v0.16.0, side by side

@@ -72,6 +72,11 @@ def budget_rule_group(slo_name: str) -> str:
     return f"kfm-slo-{slo_name}-budget"
 
 
+def constants_rule_group(slo_name: str, part: int) -> str:
+    """A group of an SLO's constants (a freshness SLO's max ages) when they are too many for its alerting group."""
+    return f"kfm-slo-{slo_name}-constants-{part}"
+
+
 # The budget group holds what no alert reads (the period ratio, which reads a
 # whole period of recordings, remaining budget, burn rates): evaluating it
 # every 2m instead of every tick costs half or less.

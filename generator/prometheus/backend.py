@@ -27,6 +27,15 @@ class RuleSet:
     invariants: bool = False
 
 
+def _units(slo: SLO) -> list[list[dict[str, Any]]]:
+    """The SLO's groups that stay in one object: its alerting and budget groups together, and each group
+    of constants (thousands of datasets) on its own."""
+    groups = slo_groups(slo)[0]
+    constants = c.constants_rule_group(slo.name, 1)[:-1]
+    return ([[g for g in groups if not g["name"].startswith(constants)]]
+            + [[g] for g in groups if g["name"].startswith(constants)])
+
+
 @per_catalog
 def rule_sets(catalog: Catalog) -> list[RuleSet]:
     """Every service's rule groups (SLOs by service, then name), then the invariants'."""
@@ -34,7 +43,7 @@ def rule_sets(catalog: Catalog) -> list[RuleSet]:
     by_service = sorted(catalog.slos, key=lambda s: (s.service, s.name))
     for service, items in groupby(by_service, key=lambda s: s.service):
         slos = list(items)
-        units = [slo_groups(slo)[0] for slo in slos]
+        units = [unit for slo in slos for unit in _units(slo)]
         found.append(RuleSet(service, [group for unit in units for group in unit], units, sorted({catalog.relative(s.defined_in) for s in slos}),
                              definitions_hash([s.canonical() for s in slos])))
     if catalog.invariants:

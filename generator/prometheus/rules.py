@@ -38,6 +38,11 @@ class RuleCounts:
                           self.staged + other.staged, self.alerts + other.alerts)
 
 
+# Constants (a freshness SLO's max ages) beyond this many go to groups of their own, this many each: a
+# group, and the PrometheusRule object that holds it, stays far under Kubernetes' 1 MiB per object.
+CONSTANTS_PER_GROUP = 1000
+
+
 @functools.lru_cache(maxsize=4096)
 def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
     """The SLO's alerting group and its period (budget) group (computed once per SLO: the rule files, the
@@ -85,10 +90,14 @@ def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
                    "expr": str(b.call("clamp_min", b.block("clamp_max", seconds_left, slo.period_seconds), 0)),
                    "labels": {c.SLO_LABEL: slo.name}})
     alerts = [burn_alert(slo, pair) for pair in pairs] + [no_data_alert(slo)]
+    inline = constants if len(constants) <= CONSTANTS_PER_GROUP else []
     groups = [
-        {"name": c.rule_group(slo.name), "rules": constants + raw + windows + alerts},
+        {"name": c.rule_group(slo.name), "rules": inline + raw + windows + alerts},
         {"name": c.budget_rule_group(slo.name), "interval": c.BUDGET_GROUP_INTERVAL, "rules": metadata + period},
     ]
+    if not inline:   # thousands of datasets: their max ages in groups (and PrometheusRule objects) of their own
+        groups += [{"name": c.constants_rule_group(slo.name, part), "rules": constants[start:start + CONSTANTS_PER_GROUP]}
+                   for part, start in enumerate(range(0, len(constants), CONSTANTS_PER_GROUP), start=1)]
     if slo.query_offset_seconds:  # every group of the SLO, so the budget reads what the alerts read
         offset = format_duration(slo.query_offset_seconds)
         groups = [{"name": g["name"], **({"interval": g["interval"]} if "interval" in g else {}),
