@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test test-fast lint check gates diff fuzz bench bench-sloth bench-eval venv promtool prometheus3 collector kubeconform schemas clean
+.PHONY: render test test-fast lint check gates diff fuzz bench bench-sloth bench-detection bench-eval venv promtool prometheus3 collector kubeconform schemas clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
@@ -49,6 +49,11 @@ bench: $(VENV)/.installed promtool prometheus3
 bench-sloth: $(VENV)/.installed promtool
 	scripts/install-sloth.sh >/dev/null
 	$(PY) bench/sloth_side_by_side.py
+
+## bench-detection: when each alert fires for the same traffic, kfm and Sloth side by side on the real promtool (3.16, 2.42)
+bench-detection: $(VENV)/.installed promtool prometheus3
+	scripts/install-sloth.sh >/dev/null
+	$(PY) bench/detection.py
 
 ## bench-eval: rule evaluation cost of the same SLOs, kfm vs Sloth, on a Prometheus holding a month of history
 bench-eval: $(VENV)/.installed prometheus3

@@ -37,10 +37,19 @@ RESERVED_LABELS = frozenset({
 
 # --- recorded series --------------------------------------------------------
 
-BASE_WINDOW_SECONDS = 300  # short recordings that every longer window is staged on
+BASE_WINDOW_SECONDS = 300  # the 5m rates: the short window of the fast page pair, and the min_events guard
+FINE_WINDOW_SECONDS = 120  # the 2m rates every longer window sums: a minute's events count in full a minute later
 RECORDED_PREFIX = "kfm_slo:"   # every series the generator records starts with it
 BAD_EVENTS_RATE = RECORDED_PREFIX + "bad_events:rate5m"
 TOTAL_EVENTS_RATE = RECORDED_PREFIX + "total_events:rate5m"
+BAD_EVENTS_FINE_RATE = RECORDED_PREFIX + "bad_events:rate2m"
+TOTAL_EVENTS_FINE_RATE = RECORDED_PREFIX + "total_events:rate2m"
+
+
+def fine_window(base: int) -> int:
+    """Seconds of the fine rates for a staging base: 2m for the 5m base, scaled with a compressed period's
+    base (whole seconds, at least 2: two samples at a 1s scrape)."""
+    return max(2, round(base * FINE_WINDOW_SECONDS / BASE_WINDOW_SECONDS))
 DATASET_STALE = RECORDED_PREFIX + "dataset_stale:bool"
 FRESHNESS_MAX_AGE = RECORDED_PREFIX + "freshness_max_age:seconds"
 PERIOD_ERROR_RATIO = RECORDED_PREFIX + "error_ratio:period"

@@ -93,9 +93,11 @@ def _outage_ratio(elapsed: float, window: int, base: int, step: float = 0.01) ->
 
 
 def outage_crossing(pair, base: int, threshold: float) -> float:
-    """Seconds into a total outage until both windows of the pair exceed the threshold."""
+    """Seconds into a total outage until both windows of the pair exceed the threshold: the base window
+    is the base rates' ratio, every longer one a mean of the fine rates (c.fine_window of the base)."""
     elapsed = 0.0
-    while not all(_outage_ratio(elapsed, w, base) > threshold for w in (pair.long, pair.short)):
+    fine = c.fine_window(base)
+    while not all(_outage_ratio(elapsed, w, base if w == base else fine) > threshold for w in (pair.long, pair.short)):
         elapsed += 0.05
     return elapsed
 
@@ -302,7 +304,7 @@ def test_the_compressed_definitions_keep_the_window_math(scenarios):
     evidence = scenarios["pairs"][EVIDENCE]
     # 30d -> 6h: the Workbook pairs / 120 in whole seconds, the 5m base -> 11s (5m x 6h / 7d).
     assert scenarios["base"] == 11
-    assert [(p.long, p.short, p.for_) for p in evidence] == [(30, 11, 1), (180, 15, 8), (720, 60, 30),
+    assert [(p.long, p.short, p.for_) for p in evidence] == [(30, 11, 0), (180, 15, 0), (720, 60, 30),
                                                            (2160, 180, 90)]
     unhealthy = [f"{g['name']}: {r['name']}: {r.get('lastError')}" for g in scenarios["rules"] for r in g["rules"]
                  if r.get("health") != "ok"]

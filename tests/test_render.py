@@ -71,14 +71,15 @@ def test_period_ratio_is_traffic_weighted_and_staged(rendered):
     rules = {r["record"]: r for g in groups for r in g["rules"]
              if "availability" in g["name"] and "record" in r}
     period = rules[c.PERIOD_ERROR_RATIO]["expr"]
-    # Sum of bad over sum of total, on the 5m recordings: not an average of ratios,
+    # Sum of bad over sum of total, on the 2m recordings: not an average of ratios,
     # not increase() over 30 days of raw series.
-    assert f"sum_over_time({c.BAD_EVENTS_RATE}" in period
-    assert f"sum_over_time({c.TOTAL_EVENTS_RATE}" in period
+    assert f"sum_over_time({c.BAD_EVENTS_FINE_RATE}" in period
+    assert f"sum_over_time({c.TOTAL_EVENTS_FINE_RATE}" in period
     assert "avg_over_time" not in period and "increase(" not in period
     assert c.EVIDENCE_RESOLUTIONS not in period
     raw_readers = [r for r in rules.values() if c.EVIDENCE_RESOLUTIONS in r["expr"]]
-    assert {r["record"] for r in raw_readers} == {c.BAD_EVENTS_RATE, c.TOTAL_EVENTS_RATE}
+    assert {r["record"] for r in raw_readers} == {c.BAD_EVENTS_RATE, c.TOTAL_EVENTS_RATE, c.BAD_EVENTS_FINE_RATE,
+                                                  c.TOTAL_EVENTS_FINE_RATE}
 
 
 def test_each_window_pair_is_its_own_alert_told_apart_by_labels(rendered):

@@ -43,7 +43,8 @@ SLOS = [
 '''
 
 
-LAGGING = 'Alerting(query_offset="5m", page=Tier(keep_firing_for="5m"), ticket=Tier(keep_firing_for="90s"))'
+LAGGING = ('Alerting(query_offset="5m", no_data_for="10m", page=Tier(keep_firing_for="5m"), '
+           'ticket=Tier(keep_firing_for="90s"))')
 KEEPING = 'Alerting(page=Tier(keep_firing_for="10m"), ticket=Tier(keep_firing_for="90s"))'
 
 

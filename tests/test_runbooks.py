@@ -33,7 +33,7 @@ def test_burn_runbook_lists_every_pair_of_its_tier_with_the_budget(rendered, cat
     assert "| error budget | 0.1%: 43m12s of total outage per 30d |" in text
     rows = re.findall(r"^\| `(page-[^`]+)` \| ([0-9.]+)x \|", text, flags=re.M)
     assert rows == [(f"page-{p.long_text}-{p.short_text}", text_of(p.factor)) for p in slo.pairs(PAGE)]
-    assert "| `page-1h-5m` | 14.4x | 1h | 5m | 2m | 2% | 2d2h |" in text
+    assert "| `page-1h-5m` | 14.4x | 1h | 5m | 0 (at once) | 2% | 2d2h |" in text
     uid = c.slo_dashboard_uid(slo.name)
     assert f"({c.GRAFANA_BASE_URL}/d/{uid}?viewPanel=6)" in text and f"/d/{uid}?viewPanel=7)" in text
 

@@ -49,7 +49,7 @@ def test_a_compressed_period_scales_windows_for_and_base_to_whole_seconds():
     period = period_seconds("6h")  # 30d / 120
     pairs = default_pairs(period, PAGE) + default_pairs(period, TICKET)
     assert base_window(period) == 11  # 5m x 6h / 7d
-    assert [(p.long, p.short, p.for_) for p in pairs] == [(30, 11, 1), (180, 15, 8), (720, 60, 30), (2160, 180, 90)]
+    assert [(p.long, p.short, p.for_) for p in pairs] == [(30, 11, 0), (180, 15, 0), (720, 60, 30), (2160, 180, 90)]
     for ref, pair in zip(default_pairs(PERIODS["30d"], PAGE) + default_pairs(PERIODS["30d"], TICKET), pairs):
         assert pair.factor == ref.factor
         assert pair.long * 120 == ref.long  # the same budget share

@@ -117,8 +117,8 @@ def slo_detail(slo: SLO) -> dict[str, Any]:
     for pair in pairs:
         burn_panels.append(timeseries(
             f"Burn rate {pair.tier} {pair.long_text}/{pair.short_text}",
-            f"{pair.tier.capitalize()} alert fires when both windows burn faster than {text(pair.factor)}x "
-            f"for {pair.for_ // 60}m.",
+            f"{pair.tier.capitalize()} alert fires when both windows burn faster than {text(pair.factor)}x"
+            + (f" for {pair.for_ // 60}m." if pair.for_ else "."),
             [Query(str(b.binary(b.of_slo(c.error_ratio(window), slo.name), "/", text(slo.error_budget))),
                    _legend(slo, label)) for window, label in ((pair.long, pair.long_text), (pair.short, pair.short_text))],
             "x", width=max(6, 24 // max(1, len(pairs))), thresholds=[("green", None), ("red", float(pair.factor))],

@@ -160,7 +160,9 @@ class Alerting:
     page: Tier = Tier()
     ticket: Tier = Tier()
     min_events: int = 0            # events the long window must hold before a pair may fire
-    no_data_for: str = "10m"
+    # An SLI whose series vanish without stale markers (a remote-write or federation gap) reads as
+    # absent once the 5m look-back has passed: 4m more, and the no-data alert fires within 10m.
+    no_data_for: str = "4m"
     no_data_severity: str = ""     # default: page if the page tier is on, else ticket
     # Evaluate the SLO's rule groups this far in the past (the group's query_offset), for series that
     # arrive late (remote write, federation). Whole minutes; needs Prometheus 2.53 or later in every

@@ -81,9 +81,12 @@ class WindowPair:
         return self.factor * error_budget
 
 
+# Page pairs fire at once (`for` 0, as the Workbook has them): their short window already shows the burn
+# is still going on, and the staging does not lag (a minute's errors count in full a minute later), so
+# waiting would only add minutes to the page. Ticket pairs keep a `for`: nothing about a ticket is urgent.
 WORKBOOK_30D = (
-    WindowPair(PAGE, 3600, 300, Decimal("14.4"), 120),
-    WindowPair(PAGE, 6 * 3600, 1800, Decimal("6"), 900),
+    WindowPair(PAGE, 3600, 300, Decimal("14.4"), 0),
+    WindowPair(PAGE, 6 * 3600, 1800, Decimal("6"), 0),
     WindowPair(TICKET, DAY, 2 * 3600, Decimal("3"), 3600),
     WindowPair(TICKET, 3 * DAY, 6 * 3600, Decimal("1"), 3 * 3600),
 )
@@ -91,6 +94,8 @@ WORKBOOK_30D = (
 
 def _scale_to_minutes(seconds: int, period: int) -> int:
     scaled = Fraction(seconds) * period / REFERENCE_PERIOD
+    if seconds == 0:
+        return 0
     if period < SHORTEST_PERIOD:  # compressed: whole seconds
         return max(1, round(scaled))
     return max(60, round(scaled / 60) * 60)

@@ -157,7 +157,9 @@ def burn_alert(slo: SLO, pair: WindowPair) -> dict[str, Any]:
         f"so it is still happening. At {text(pair.factor)}x a whole {slo.period} budget lasts {lasts}.")
     panel = c.SLO_BURN_PANEL_FIRST_ID + slo.all_pairs().index(pair)
     alert = c.burn_alert(slo.name, pair.tier)
-    rule = {"alert": alert, "expr": expr, "for": format_duration(pair.for_)}
+    rule: dict[str, Any] = {"alert": alert, "expr": expr}
+    if pair.for_:   # the page pairs fire at the first evaluation that sees the burn (no `for`)
+        rule["for"] = format_duration(pair.for_)
     if pair.keep_firing_for:
         rule["keep_firing_for"] = format_duration(pair.keep_firing_for)
     return {**rule, "labels": dict(sorted(labels.items())),

@@ -4,10 +4,11 @@ Generated promtool tests need the evaluation time at which each alert should
 start (and stop) firing for a scenario. This module computes it by playing
 the staged rules forward on one-minute ticks, independently of PromQL:
 
-- a counter's 5m base rate at tick k is its increase over [k-5m, k] / 5m;
-- a window's error ratio is the sum of the bad base rates over the window's
-  ticks divided by the sum of the total base rates (freshness: the share of
-  stale ticks);
+- a counter's 5m base rate at tick k is its increase over [k-5m, k] / 5m, and its fine
+  rate the same over 2m;
+- the 5m window's error ratio is the bad base rate over the total base rate; any longer
+  window's is the sum of the bad fine rates over the window's ticks divided by the sum of
+  the total fine rates (freshness: the share of stale ticks);
 - a pair is active while both of its windows are above factor x budget (and
   the long window holds min_events), fires once active for its `for`, and, with
   keep_firing_for, stays firing that long after it stops being active.
@@ -33,12 +34,13 @@ from itertools import accumulate
 from math import lcm
 from typing import Callable, Sequence
 
-from generator.conventions import BASE_WINDOW_SECONDS
+from generator.conventions import BASE_WINDOW_SECONDS, FINE_WINDOW_SECONDS
 from generator.model.durations import format_duration
 from generator.model.windows import WindowPair
 
 TICK = 60  # seconds: scrape and evaluation interval of generated tests
-BASE_TICKS = BASE_WINDOW_SECONDS // TICK
+BASE_TICKS = BASE_WINDOW_SECONDS // TICK    # the 5m rates: the fast page pair's short window, min_events
+FINE_TICKS = FINE_WINDOW_SECONDS // TICK    # the 2m rates every longer window sums
 
 
 def tick_text(tick: int) -> str:
@@ -126,27 +128,17 @@ class RatioSeries:
         self.semantics = semantics
         if isinstance(history, EventHistory):
             self.length = len(history.total)
-            bad = [v / history.scale for v in history.bad]
-            total = [v / history.scale for v in history.total]
-            good = [t - b for t, b in zip(total, bad)]
-            bad_rate = counter_rates(bad, semantics)
-            good_rate = counter_rates(good, semantics)
-            if total_is_sum:
-                total_rate = [None if b is None or g is None else b + g for b, g in zip(bad_rate, good_rate)]
-            else:
-                total_rate = counter_rates(total, semantics)
-            if one_histogram:
-                # A native histogram is one series: its rate extrapolates the count and every bucket by
-                # the same factor, so the bad rate is the total's times the bad share of the increase.
-                bad_rate = [None if t is None else t * self._share(bad, total, k) for k, t in enumerate(total_rate)]
-            elif not bad_is_direct:
-                bad_rate = [None if t is None or g is None else max(0.0, t - g)
-                            for t, g in zip(total_rate, good_rate)]
-            self.bad_rate, self.total_rate = bad_rate, total_rate
+            self.bad_rate, self.total_rate = self._event_rates(history, BASE_TICKS, total_is_sum, bad_is_direct,
+                                                               one_histogram)
+            fine_bad, fine_total = self._event_rates(history, FINE_TICKS, total_is_sum, bad_is_direct, one_histogram)
         else:
             self.length = len(history.bad)
             self.bad_rate = [None if s is None else float(s) for s in history.bad]
             self.total_rate = [None if s is None else 1.0 for s in history.bad]
+            fine_bad, fine_total = self.bad_rate, self.total_rate
+        # Every window but the 5m base sums the fine rates (a tick kind has one sample per tick either way).
+        self._fine_bad_prefix = _prefix(fine_bad)
+        self._fine_total_prefix = _prefix(fine_total)
         self._bad_prefix = _prefix(self.bad_rate)
         self._total_prefix = _prefix(self.total_rate)
         self.first = 1 if isinstance(history, EventHistory) else 0
@@ -162,9 +154,30 @@ class RatioSeries:
         index = bisect_right(values, low)
         return index < len(values) and values[index] <= high
 
-    def _share(self, part: Sequence[float], whole: Sequence[float], k: int) -> float:
-        """part's share of whole's increase over the base window at tick k (0 without any increase)."""
-        first = max(0, _first_in_window(k, BASE_TICKS, self.semantics))
+    def _event_rates(self, history: EventHistory, span: int, total_is_sum: bool, bad_is_direct: bool,
+                     one_histogram: bool) -> tuple[list[float | None], list[float | None]]:
+        """The bad and total rates over `span` ticks at every tick, as the SLI's base rules combine them."""
+        semantics = self.semantics
+        bad = [v / history.scale for v in history.bad]
+        total = [v / history.scale for v in history.total]
+        good = [t - b for t, b in zip(total, bad)]
+        bad_rate = counter_rates(bad, semantics, span)
+        good_rate = counter_rates(good, semantics, span)
+        if total_is_sum:
+            total_rate = [None if b is None or g is None else b + g for b, g in zip(bad_rate, good_rate)]
+        else:
+            total_rate = counter_rates(total, semantics, span)
+        if one_histogram:
+            # A native histogram is one series: its rate extrapolates the count and every bucket by
+            # the same factor, so the bad rate is the total's times the bad share of the increase.
+            bad_rate = [None if t is None else t * self._share(bad, total, k, span) for k, t in enumerate(total_rate)]
+        elif not bad_is_direct:
+            bad_rate = [None if t is None or g is None else max(0.0, t - g) for t, g in zip(total_rate, good_rate)]
+        return bad_rate, total_rate
+
+    def _share(self, part: Sequence[float], whole: Sequence[float], k: int, span: int) -> float:
+        """part's share of whole's increase over `span` ticks at tick k (0 without any increase)."""
+        first = max(0, _first_in_window(k, span, self.semantics))
         increase = whole[k] - whole[first]
         return (part[k] - part[first]) / increase if increase > 0 else 0.0
 
@@ -173,7 +186,7 @@ class RatioSeries:
         if window in self._cache:
             return self._cache[window]
         first, span = self.first, window // TICK
-        bad_prefix, total_prefix = self._bad_prefix, self._total_prefix
+        bad_prefix, total_prefix = self._fine_bad_prefix, self._fine_total_prefix
         out: list[float | None] = [None] * first
         if isinstance(self.history, EventHistory) and window == BASE_WINDOW_SECONDS:
             for k in range(first, self.length):

@@ -99,7 +99,7 @@ def burn_runbook(slo: SLO, tier: str, catalog: Catalog) -> str:
     for pair in pairs:
         share = pair.budget_share(slo.period_seconds)
         rows.append({"tier": f"{tier}-{pair.long_text}-{pair.short_text}", "factor": text(pair.factor),
-                     "long": pair.long_text, "short": pair.short_text, "for_": format_duration(pair.for_),
+                     "long": pair.long_text, "short": pair.short_text, "for_": format_duration(pair.for_) if pair.for_ else "0 (at once)",
                      "spent": percent(Decimal(share.numerator) / share.denominator),
                      "lasts": format_duration(int(slo.period_seconds / pair.factor) // 60 * 60)})
     all_pairs = slo.all_pairs()

@@ -66,7 +66,22 @@ class EventSLI(SLIKind):
         return b.aggregate("sum", b.rate(selector, format_duration(base)), self.group_by)
 
     def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict[str, Any]]:
+        """The bad and total rates over the staging base (5m: the fast pair's short window, the min_events
+        guard), then over the fine window (2m) that every longer window sums."""
+        labels = {c.SLO_LABEL: slo}
+        rules = []
+        for window, bad_record, total_record in ((base, c.BAD_EVENTS_RATE, c.TOTAL_EVENTS_RATE),
+                                                 (c.fine_window(base), c.BAD_EVENTS_FINE_RATE,
+                                                  c.TOTAL_EVENTS_FINE_RATE)):
+            bad, total = self._rates(window)
+            rules += [{"record": bad_record, "expr": str(bad), "labels": labels},
+                      {"record": total_record, "expr": str(total), "labels": labels}]
+        return rules
+
+    def _rates(self, window: int) -> tuple[b.Expr, b.Expr]:
+        """The summed rates of bad and of all events over `window` seconds."""
         src = self.sources()
+        base = window
         total = self._sum_rate(src.total, base)
         zero_where_traffic = b.binary(0, "*", total)
         if src.bad is not None:
@@ -79,17 +94,14 @@ class EventSLI(SLIKind):
             if self.missing_good_is_bad:
                 good = b.paren(b.binary(good, "or", zero_where_traffic, lines=True))
             bad = b.block("clamp_min", b.binary(total, "-", good, lines=True), 0)
-        labels = {c.SLO_LABEL: slo}
-        return [
-            {"record": c.BAD_EVENTS_RATE, "expr": str(bad), "labels": labels},
-            {"record": c.TOTAL_EVENTS_RATE, "expr": str(total), "labels": labels},
-        ]
+        return bad, total
 
     def window_ratio_expr(self, slo: str, window: int, base: int = c.BASE_WINDOW_SECONDS) -> str:
-        bad, total = b.of_slo(c.BAD_EVENTS_RATE, slo), b.of_slo(c.TOTAL_EVENTS_RATE, slo)
-        if window != base:
-            bad = b.over_time("sum", bad, format_duration(window))
-            total = b.over_time("sum", total, format_duration(window))
+        if window == base:   # the 5m rates themselves
+            bad, total = b.of_slo(c.BAD_EVENTS_RATE, slo), b.of_slo(c.TOTAL_EVENTS_RATE, slo)
+        else:   # any longer window sums the fine rates: a minute's events count in full a minute later
+            bad = b.over_time("sum", b.of_slo(c.BAD_EVENTS_FINE_RATE, slo), format_duration(window))
+            total = b.over_time("sum", b.of_slo(c.TOTAL_EVENTS_FINE_RATE, slo), format_duration(window))
         # Zero traffic is a ratio of 0 (nothing failed), never NaN: there bad is 0 too, and any
         # traffic puts total far above the floor. Reads the window twice, where
         # `bad / (total > 0) or 0 * total` read total twice (bench/eval_cost.py).

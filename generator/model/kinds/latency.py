@@ -69,21 +69,17 @@ class Latency(EventSLI):
         """The native histogram's summed rate over the staging window."""
         return self._sum_rate(self.sources().total, base)
 
-    def base_rules(self, slo: str, base: int = c.BASE_WINDOW_SECONDS) -> list[dict[str, Any]]:
+    def _rates(self, window: int) -> tuple[b.Expr, b.Expr]:
         if not self.native:
-            return super().base_rules(slo, base)
-        rate = self.histogram_rate(base)
+            return super()._rates(window)
+        rate = self.histogram_rate(window)
         total = b.call("histogram_count", rate)
         # The share above the threshold, times the count; with no traffic the share is NaN
         # (0/0), so the rate is 0 there instead.
         share = b.call("histogram_fraction", self.threshold_text(), "+Inf", rate)
         bad = b.binary(b.binary(share, "*", b.paren(b.binary(total, ">", 0)), wrap=True), "or",
                        b.binary(0, "*", total), lines=True)
-        labels = {c.SLO_LABEL: slo}
-        return [
-            {"record": c.BAD_EVENTS_RATE, "expr": str(bad), "labels": labels},
-            {"record": c.TOTAL_EVENTS_RATE, "expr": str(total), "labels": labels},
-        ]
+        return bad, total
 
     def no_data_expr(self, slo: str) -> str:
         src = self.sources()
