@@ -184,13 +184,9 @@ def load(root: Path) -> Catalog:
                     telemetry.append(found)
                 else:
                     problems.append(Problem(rel, "TELEMETRY", "type", f"expected Telemetry, got {type(found).__name__}"))
-            boards = getattr(module, "DASHBOARDS", None)
+            boards = _listed(module, "DASHBOARDS", "dashboards", rel, problems)
             if boards is not None:
                 found_any = True
-                if not isinstance(boards, (list, tuple)):
-                    problems.append(Problem(rel, "DASHBOARDS", "type",
-                                            f"expected a list of dashboards, got {type(boards).__name__}"))
-                    boards = ()
                 for index, board in enumerate(boards):
                     if callable(board):  # a function of the catalogue: called once everything has loaded
                         builders.append((path, index, board))
@@ -200,13 +196,9 @@ def load(root: Path) -> Catalog:
                         problems.append(trouble)
                     else:
                         dashboards.append((rel, plain))
-            links = getattr(module, "OVERVIEW_LINKS", None)
+            links = _listed(module, "OVERVIEW_LINKS", "links", rel, problems)
             if links is not None:
                 found_any = True
-                if not isinstance(links, (list, tuple)):
-                    problems.append(Problem(rel, "OVERVIEW_LINKS", "type",
-                                            f"expected a list of links, got {type(links).__name__}"))
-                    links = ()
                 overview_links.extend((rel, index, link) for index, link in enumerate(links))
             if not found_any:
                 problems.append(Problem(rel, "module", "SLOS",
@@ -247,6 +239,16 @@ def load(root: Path) -> Catalog:
     return replace(catalog, dashboards=tuple(board for _, board in by_uid),
                    dashboard_sources=tuple((board["uid"], file) for file, board in by_uid),
                    overview_links=tuple(links))
+
+
+def _listed(module: types.ModuleType, name: str, what: str, file: str,
+            problems: list[Problem]) -> list[Any] | tuple[Any, ...] | None:
+    """The module's list `name` (None when it has none); anything but a list is a problem, read as empty."""
+    value = getattr(module, name, None)
+    if value is None or isinstance(value, (list, tuple)):
+        return value
+    problems.append(Problem(file, name, "type", f"expected a list of {what}, got {type(value).__name__}"))
+    return ()
 
 
 DASHBOARD_UID_LIMIT = 40  # Grafana's
