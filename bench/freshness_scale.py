@@ -30,7 +30,7 @@ from generator.prometheus.testgen import test_file, test_subject  # noqa: E402
 from generator.prometheus.backend import _units  # noqa: E402
 from generator.kubernetes import gitops  # noqa: E402
 from generator.kubernetes.backend import _parts  # noqa: E402
-from generator.model.kinds.events import _simulated  # noqa: E402
+from generator.model.kinds.events import simulated_scenario  # noqa: E402
 
 SIZES = (10, 100, 1000, 10000)
 CADENCES = (("hourly", "2h"), ("daily", "26h"), ("weekly", "8d"))
@@ -48,7 +48,7 @@ def freshness_slo(count: int) -> SLO:
 def render_once(slo: SLO) -> tuple[str, str]:
     """The SLO's rule file and its generated tests, from scratch (as one generator process does)."""
     slo_groups.cache_clear()
-    _simulated.cache_clear()
+    simulated_scenario.cache_clear()
     groups, _ = slo_groups(slo)
     rules = yamlout.dump({"groups": groups})
     subject, _ = test_subject(slo)

@@ -132,7 +132,7 @@ class EventSLI(SLIKind):
 
 
 @functools.lru_cache(maxsize=256)
-def _simulated(ticks: int, per_tick: Fraction, start: int, end: int | None, share: Fraction, total_is_sum: bool,
+def simulated_scenario(ticks: int, per_tick: Fraction, start: int, end: int | None, share: Fraction, total_is_sum: bool,
                bad_is_direct: bool, one_histogram: bool) -> tuple[EventHistory, Ratios]:
     """A scenario's counters and the ratios each Prometheus version reads from them: the same for every SLO
     of the same traffic and rule shape, so a catalogue of many alike SLOs simulates each shape once.
@@ -165,7 +165,7 @@ class EventScenarioSeries:
         shape = self.shape
         # How the base rules combine the series written (each extrapolates on its own in 3.x).
         classic = shape.latency_le is None and shape.native_buckets is None
-        history, ratios = _simulated(ticks, self.per_tick if per_tick is None else per_tick, start, end, share,
+        history, ratios = simulated_scenario(ticks, self.per_tick if per_tick is None else per_tick, start, end, share,
                                      classic and shape.part_metric == shape.total_metric,
                                      shape.part_is_bad and classic, shape.native_buckets is not None)
 
