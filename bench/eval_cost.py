@@ -10,7 +10,7 @@ Prometheus against the same synthetic history:
    tests/backfill_history.py), one sample a minute, written as OpenMetrics and
    turned into blocks by `promtool tsdb create-blocks-from openmetrics`.
 2. Recordings: both tools' 30-day period ratios read 5m recordings over 30d
-   (kfm: `kfm_slo:{bad,total}_events:rate5m`; Sloth: `slo:sli_error:ratio_rate5m`),
+   (kfm: `kfm_slo:{bad,total}_events:rate2m`; Sloth: `slo:sli_error:ratio_rate5m`),
    so those are backfilled over the whole month with `promtool tsdb
    create-blocks-from rules`, in dependency passes (tests/tsdb_backfill.py).
    A recording that no rule reads over a range is read only at its last
@@ -446,7 +446,7 @@ def main() -> int:
             server.start()
         shutil.rmtree(data)
         evaluations = min(args.days, 30) * DAY // parse_duration(args.eval_interval)
-        check_history(servers["kfm"], "count_over_time(kfm_slo:total_events:rate5m[30d])", end, evaluations,
+        check_history(servers["kfm"], "count_over_time(kfm_slo:total_events:rate2m[30d])", end, evaluations,
                       args.slos)
         check_history(servers["sloth"], "count_over_time(slo:sli_error:ratio_rate5m[30d])", end, evaluations,
                       args.slos)
