@@ -56,6 +56,12 @@ class Catalog:
     dashboard_sources: tuple[tuple[str, str], ...] = ()  # (uid, the definitions file of that dashboard)
     overview_links: tuple[dict[str, Any], ...] = ()  # the SLO overview's dashboard links (OVERVIEW_LINKS), by target
 
+    def max_rules_per_group(self) -> int:
+        """The most rules a group may hold in every environment (the rules are shared); 0 for no limit."""
+        limits = [e.max_rules_per_group for e in self.telemetry.environments if e.max_rules_per_group] \
+            if self.telemetry else []
+        return min(limits, default=0)
+
     def dashboard_source(self, uid: str) -> str | None:
         """The definitions file (relative to the root) of a dashboard from dashboards/; None for generated ones."""
         return dict(self.dashboard_sources).get(uid)
@@ -207,6 +213,7 @@ def load(root: Path) -> Catalog:
     problems.extend(_test_series_problems(root, slos))
     problems.extend(_compressed_periods(root, slos))
     problems.extend(_rule_feature_problems(root, slos, telemetry[0] if telemetry else None))
+    problems.extend(_group_size_problems(root, slos, invariants, telemetry[0] if telemetry else None))
     problems.extend(_declared_metric_problems(root, metrics))
     problems.extend(_declared_source_problems(root, slos, metrics))
     problems.extend(_duplicate_dashboards(dashboards, slos))
@@ -462,6 +469,31 @@ def _declared_source_problems(root: Path, slos: list[SLO], metrics: list[Metric]
     for slo in slos:
         for field_name, message in slo.sli.declared_metric_problems(metrics, lambda path: relative_to(root, path)):
             found.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", field_name, message))
+    return found
+
+
+def _group_size_problems(root: Path, slos: list[SLO], invariants: list[Invariant],
+                         telemetry: Telemetry | None) -> list[Problem]:
+    """Rule groups over the most rules an environment's ruler takes in one group (max_rules_per_group)."""
+    from generator.prometheus.rules import invariants_group, slo_groups
+
+    limits = [(e.max_rules_per_group, e.name) for e in telemetry.environments if e.max_rules_per_group] \
+        if telemetry else []
+    if not limits or any(isinstance(limit, bool) or not isinstance(limit, int) for limit, _ in limits):
+        return []   # none, or not a number (the environment's own check names it)
+    limit, env = min(limits)
+    found = []
+    for slo in slos:
+        for group in slo_groups(slo, limit)[0]:
+            if len(group["rules"]) > limit:
+                found.append(Problem(relative_to(root, slo.defined_in), f"SLO {slo.name!r}", "alerting",
+                                     f"its rule group {group['name']} holds {len(group['rules'])} rules, over the "
+                                     f"{limit} environment {env!r} allows in one group (max_rules_per_group): "
+                                     "give it fewer window pairs"))
+    if invariants and len(invariants_group(tuple(invariants))[0]["rules"]) > limit:
+        found.append(Problem(relative_to(root, invariants[0].defined_in), "ALERTS", "max_rules_per_group",
+                             f"{len(invariants)} invariant alerts share one rule group, over the {limit} environment "
+                             f"{env!r} allows in one group"))
     return found
 
 

@@ -13,6 +13,7 @@ from generator.model.problems import Collector
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+MIN_RULES_PER_GROUP = 20  # an SLO's alerting and budget groups hold up to 17 rules with the default windows
 LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
@@ -33,6 +34,9 @@ class Environment:
     # The Prometheus the environment runs (at least): rule features newer than every environment's
     # version are refused (generator/model/prometheus_versions.py).
     prometheus_version: str = prometheus_versions.DEFAULT_VERSION
+    # The most rules a rule group may hold where the environment's rules are evaluated (a Cortex or
+    # Mimir ruler: 20 by default); 0 for a Prometheus, which has no such limit.
+    max_rules_per_group: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "debug_allowed_attributes", fields.ordered(self.debug_allowed_attributes))
@@ -68,4 +72,7 @@ class Environment:
                     f"{key}={value!r} is not a Kubernetes label"[:200])
         trouble = prometheus_versions.version_problem(self.prometheus_version)
         p.check(trouble is None, f"{where}.prometheus_version", str(trouble))
+        p.check(fields.is_whole(self.max_rules_per_group)
+                and (self.max_rules_per_group == 0 or MIN_RULES_PER_GROUP <= self.max_rules_per_group <= 100_000),
+                f"{where}.max_rules_per_group", f"0 (no limit) or a whole number from {MIN_RULES_PER_GROUP} to 100,000")
         return True

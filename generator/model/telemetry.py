@@ -155,5 +155,6 @@ class Telemetry:
                              # newer than the hash format: only when set, so unchanged telemetry keeps its hash
                              + ([e.prometheus_version] if e.prometheus_version != prometheus_versions.DEFAULT_VERSION
                                 else [])
+                             + ([{"max_rules_per_group": e.max_rules_per_group}] if e.max_rules_per_group else [])
                              for e in self.environments],
         }

@@ -27,10 +27,10 @@ class RuleSet:
     invariants: bool = False
 
 
-def _units(slo: SLO) -> list[list[dict[str, Any]]]:
+def _units(slo: SLO, max_rules: int = 0) -> list[list[dict[str, Any]]]:
     """The SLO's groups that stay in one object: its alerting and budget groups together, and each group
     of constants (thousands of datasets) on its own."""
-    groups = slo_groups(slo)[0]
+    groups = slo_groups(slo, max_rules)[0]
     constants = c.constants_rule_group(slo.name, 1)[:-1]
     return ([[g for g in groups if not g["name"].startswith(constants)]]
             + [[g] for g in groups if g["name"].startswith(constants)])
@@ -43,7 +43,7 @@ def rule_sets(catalog: Catalog) -> list[RuleSet]:
     by_service = sorted(catalog.slos, key=lambda s: (s.service, s.name))
     for service, items in groupby(by_service, key=lambda s: s.service):
         slos = list(items)
-        units = [unit for slo in slos for unit in _units(slo)]
+        units = [unit for slo in slos for unit in _units(slo, catalog.max_rules_per_group())]
         found.append(RuleSet(service, [group for unit in units for group in unit], units, sorted({catalog.relative(s.defined_in) for s in slos}),
                              definitions_hash([s.canonical() for s in slos])))
     if catalog.invariants:
@@ -57,7 +57,7 @@ def rule_sets(catalog: Catalog) -> list[RuleSet]:
 def rule_counts(catalog: Catalog) -> RuleCounts:
     total = RuleCounts(0, 0, 0, len(catalog.invariants))
     for slo in catalog.slos:
-        total += slo_groups(slo)[1]
+        total += slo_groups(slo, catalog.max_rules_per_group())[1]
     return total
 
 
@@ -82,7 +82,7 @@ def _test_text(head: str, rule_file: str, slo: SLO) -> str:
 def slo_files(slo: SLO, catalog: Catalog) -> dict[str, str]:
     """The SLO's rule file and its generated test file (with a sampled rule file where its kind samples)."""
     files: dict[str, str] = {}
-    groups, _ = slo_groups(slo)
+    groups, _ = slo_groups(slo, catalog.max_rules_per_group())
     head = header([catalog.relative(slo.defined_in)], definitions_hash([slo.canonical()]))
     files[c.rules_file(slo.name)] = head + yamlout.dump({"groups": groups})
     subject, why_smaller = test_subject(slo)
@@ -91,7 +91,7 @@ def slo_files(slo: SLO, catalog: Catalog) -> dict[str, str]:
         rule_file = c.sampled_rules_file(slo.name).rsplit("/", 1)[1]
         files[c.sampled_rules_file(slo.name)] = (
             head + f"# The rules of {slo.name} {why_smaller[0]}\n" + "".join(f"# {line}\n" for line in why_smaller[1:])
-            + yamlout.dump({"groups": slo_groups(subject)[0]}))
+            + yamlout.dump({"groups": slo_groups(subject, catalog.max_rules_per_group())[0]}))
     files[c.rules_test_file(slo.name)] = _test_text(head, rule_file, subject)
     return files
 

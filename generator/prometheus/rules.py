@@ -44,9 +44,11 @@ CONSTANTS_PER_GROUP = 1000
 
 
 @functools.lru_cache(maxsize=4096)
-def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
+def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], RuleCounts]:
     """The SLO's alerting group and its period (budget) group (computed once per SLO: the rule files, the
-    PrometheusRule objects and the rule counts all read them; callers never change them)."""
+    PrometheusRule objects and the rule counts all read them; callers never change them). `max_rules`:
+    the most rules a group may hold where they are evaluated (a Cortex or Mimir ruler), 0 for none; the
+    constants then go to groups of that many (every other group stays whole: checked at load)."""
     sli = slo.sli
     base = sli.base_rules(slo.name, slo.base_window_seconds)
     constants = [r for r in base if r["expr"].startswith("vector(")]
@@ -90,14 +92,17 @@ def slo_groups(slo: SLO) -> tuple[list[dict[str, Any]], RuleCounts]:
                    "expr": str(b.call("clamp_min", b.block("clamp_max", seconds_left, slo.period_seconds), 0)),
                    "labels": {c.SLO_LABEL: slo.name}})
     alerts = [burn_alert(slo, pair) for pair in pairs] + [no_data_alert(slo)]
-    inline = constants if len(constants) <= CONSTANTS_PER_GROUP else []
+    per_group = min(CONSTANTS_PER_GROUP, max_rules) if max_rules else CONSTANTS_PER_GROUP
+    fits = len(constants) <= per_group and (not max_rules or len(constants + raw + windows + alerts) <= max_rules)
+    inline = constants if fits else []
     groups = [
         {"name": c.rule_group(slo.name), "rules": inline + raw + windows + alerts},
         {"name": c.budget_rule_group(slo.name), "interval": c.BUDGET_GROUP_INTERVAL, "rules": metadata + period},
     ]
-    if not inline:   # thousands of datasets: their max ages in groups (and PrometheusRule objects) of their own
-        groups += [{"name": c.constants_rule_group(slo.name, part), "rules": constants[start:start + CONSTANTS_PER_GROUP]}
-                   for part, start in enumerate(range(0, len(constants), CONSTANTS_PER_GROUP), start=1)]
+    if not inline:   # thousands of datasets: their max ages in groups (and PrometheusRule objects) of their own,
+        # first, so that promtool (which evaluates groups in file order) has them when the alerting group runs
+        groups = [{"name": c.constants_rule_group(slo.name, part), "rules": constants[start:start + per_group]}
+                  for part, start in enumerate(range(0, len(constants), per_group), start=1)] + groups
     if slo.query_offset_seconds:  # every group of the SLO, so the budget reads what the alerts read
         offset = format_duration(slo.query_offset_seconds)
         groups = [{"name": g["name"], **({"interval": g["interval"]} if "interval" in g else {}),
