@@ -125,10 +125,16 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
-def declare_prometheus(project: Path, version: str) -> None:
-    """Every environment of a copied project's telemetry/ runs this Prometheus version."""
+def declare_on_environments(project: Path, field: str, value: object) -> None:
+    """Every environment of a copied project's telemetry/ gets `field=value` (a Python literal)."""
     path = project / "telemetry" / "kfm.py"
     text = path.read_text()
-    changed = re.sub(r'Environment\("([a-z-]+)", ', rf'Environment("\1", prometheus_version="{version}", ', text)
-    assert changed.count("prometheus_version=") == text.count("Environment(\"") >= 1, "telemetry/kfm.py changed shape"
+    literal = f'"{value}"' if isinstance(value, str) else repr(value)   # the file's own quotes
+    changed = re.sub(r'Environment\("([a-z-]+)", ', rf'Environment("\1", {field}={literal}, ', text)
+    assert changed.count(f"{field}=") == text.count('Environment("') >= 1, "telemetry/kfm.py changed shape"
     path.write_text(changed)
+
+
+def declare_prometheus(project: Path, version: str) -> None:
+    """Every environment of a copied project's telemetry/ runs this Prometheus version."""
+    declare_on_environments(project, "prometheus_version", version)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import copy_project, run_cli
+from conftest import copy_project, declare_on_environments, run_cli
 from generator import conventions as c
 from promtool_runner import run
 
@@ -15,11 +15,7 @@ FRESHNESS = "dataset-freshness"
 
 
 def _limit(project: Path, rules: int) -> None:
-    path = project / "telemetry" / "kfm.py"
-    text = path.read_text()
-    changed = re.sub(r'Environment\("([a-z-]+)", ', rf'Environment("\1", max_rules_per_group={rules}, ', text)
-    assert changed.count("max_rules_per_group=") == text.count('Environment("') >= 1, "telemetry/kfm.py changed shape"
-    path.write_text(changed)
+    declare_on_environments(project, "max_rules_per_group", rules)
 
 
 def test_every_group_holds_at_most_the_limit_and_the_split_rules_pass_their_tests(tmp_path, promtools):
