@@ -197,11 +197,7 @@ def load(root: Path) -> Catalog:
                     if callable(board):  # a function of the catalogue: called once everything has loaded
                         builders.append((path, index, board))
                         continue
-                    trouble, plain = _checked_dashboard(rel, index, board)
-                    if trouble:
-                        problems.append(trouble)
-                    else:
-                        dashboards.append((rel, plain))
+                    _add_checked_dashboard(rel, index, board, dashboards, problems)
             links = _listed(module, "OVERVIEW_LINKS", "links", rel, problems)
             if links is not None:
                 found_any = True
@@ -287,6 +283,16 @@ class _NotJSON(Exception):
         self.path, self.message = path, message
 
 
+def _add_checked_dashboard(file: str, index: int, board: object, into: list[tuple[str, dict[str, Any]]],
+                           problems: list[Problem]) -> None:
+    """The board's plain JSON copy into `into`, or its problem into `problems`."""
+    trouble, plain = _checked_dashboard(file, index, board)
+    if trouble:
+        problems.append(trouble)
+    else:
+        into.append((file, plain))
+
+
 def _checked_dashboard(file: str, index: int, board: object) -> tuple[Problem | None, dict[str, Any]]:
     """(None, a plain JSON copy of the board) or (the problem, {}). The copy is what renders: json.dumps
     of it cannot fail (a set, bytes, a key that is not a string, a cycle, NaN, a lone surrogate), and a
@@ -366,7 +372,7 @@ def _duplicate_dashboards(dashboards: list[tuple[str, dict[str, Any]]], slos: li
 def _built_dashboards(root: Path, catalog: Catalog, builders: list[tuple[Path, int, DashboardBuilder]],
                       problems: list[Problem]) -> list[tuple[str, dict[str, Any]]]:
     """Call each DASHBOARDS function with the catalogue; a crash or a non-dashboard is a problem of its file."""
-    built = []
+    built: list[tuple[str, dict[str, Any]]] = []
     for path, index, builder in builders:
         rel, where = relative_to(root, str(path)), f"DASHBOARDS[{index}]"
         try:
@@ -379,11 +385,7 @@ def _built_dashboards(root: Path, catalog: Catalog, builders: list[tuple[Path, i
         except BaseException as error:  # the function does not run (or calls exit())
             problems.append(Problem(rel, where, "call", _describe(error, path)))
             continue
-        trouble, plain = _checked_dashboard(rel, index, board)
-        if trouble:
-            problems.append(trouble)
-        else:
-            built.append((rel, plain))
+        _add_checked_dashboard(rel, index, board, built, problems)
     return built
 
 
