@@ -122,7 +122,7 @@ def range_reads(groups: list[dict]) -> dict[str, int]:
     exprs = [rule["expr"] for group in groups for rule in group["rules"]]
     longest: dict[str, int] = {}
     for name in {rule["record"] for group in groups for rule in group["rules"] if "record" in rule}:
-        pattern = re.compile(re.escape(name) + r"(?:\{[^}]*\})?\[(\w+)\]")
+        pattern = re.compile(re.escape(name) + r"(?:\{[^}]*\})?\[(\w+)(?::\w*)?\]")   # a range or a subquery
         windows = [parse_duration(w) for expr in exprs for w in pattern.findall(expr)]
         if windows:
             longest[name] = max(windows)

@@ -50,6 +50,15 @@ def fine_window(base: int) -> int:
     """Seconds of the fine rates for a staging base: 2m for the 5m base, scaled with a compressed period's
     base (whole seconds, at least 2: two samples at a 1s scrape)."""
     return max(2, round(base * FINE_WINDOW_SECONDS / BASE_WINDOW_SECONDS))
+# Tiles (generator/model/windows.py says which windows read them): the bad and total sums over the last
+# 10m, recorded every 5m by a group of their own, read at 10m steps by long ticket windows and the period.
+TILE_SECONDS = 600
+TILE_RECORD_INTERVAL_SECONDS = 300
+# A tiled window reads nothing until its series' first tile point (up to 10m, plus 5m for the tiles
+# group's phase): until then it is the exact ratio over this window, which holds all of the data.
+TILE_WARM_UP_SECONDS = 3600
+BAD_TILE_SUM = f"{RECORDED_PREFIX}bad:sum{format_duration(TILE_SECONDS)}"
+TOTAL_TILE_SUM = f"{RECORDED_PREFIX}total:sum{format_duration(TILE_SECONDS)}"
 DATASET_STALE = RECORDED_PREFIX + "dataset_stale:bool"
 FRESHNESS_MAX_AGE = RECORDED_PREFIX + "freshness_max_age:seconds"
 PERIOD_ERROR_RATIO = RECORDED_PREFIX + "error_ratio:period"
@@ -79,6 +88,11 @@ def rule_group(slo_name: str) -> str:
 
 def budget_rule_group(slo_name: str) -> str:
     return f"kfm-slo-{slo_name}-budget"
+
+
+def tiles_rule_group(slo_name: str) -> str:
+    """The group that records an SLO's tiles, at its own interval (windows.TILE_RECORD_INTERVAL)."""
+    return f"kfm-slo-{slo_name}-tiles"
 
 
 def constants_rule_group(slo_name: str, part: int) -> str:

@@ -395,10 +395,13 @@ def test_generated_freshness_tests_sample_thousands_of_datasets(project, capsys,
     kept = {r["labels"]["dataset"] for r in constants}
     # The full SLO's 5,000 max ages are in groups of their own (kfm-slo-fresh-constants-<n>); the sample's
     # 20 fit in its alerting group, first.
-    real_constants = [r for g in full["groups"][:-2] for r in g["rules"] if r["labels"]["dataset"] in kept]
-    real = real_constants + [r for r in full["groups"][-2]["rules"] if not r["expr"].startswith("vector(")]
-    assert [g["name"] for g in full["groups"][:-2]] == [c.constants_rule_group("fresh", n) for n in range(1, 6)]
-    assert sampled["groups"][0]["rules"] == real and sampled["groups"][1] == full["groups"][-1]
+    *constant_groups, alerting, tiles, budget = full["groups"]
+    real_constants = [r for g in constant_groups for r in g["rules"] if r["labels"]["dataset"] in kept]
+    real = real_constants + [r for r in alerting["rules"] if not r["expr"].startswith("vector(")]
+    assert [g["name"] for g in constant_groups] == [c.constants_rule_group("fresh", n) for n in range(1, 6)]
+    assert [g["name"] for g in (alerting, tiles, budget)] == [c.rule_group("fresh"), c.tiles_rule_group("fresh"),
+                                                              c.budget_rule_group("fresh")]
+    assert sampled["groups"][0]["rules"] == real and sampled["groups"][1:] == [tiles, budget]
 
 
 def test_long_max_ages_and_low_page_factors_get_generated_tests_promtool_can_run(project, capsys, promtools):
@@ -450,7 +453,7 @@ def test_ten_thousand_datasets_render_into_objects_under_one_mebibyte(project, c
     assert c.prometheus_rule_file("example", 2) in objects, sorted(objects)
     assert max(objects.values()) < 1024 * 1024, objects
     groups = [g["name"] for g in yaml.safe_load(files[c.rules_file("fresh")])["groups"]]
-    assert groups[:-2] == [c.constants_rule_group("fresh", n) for n in range(1, 11)], groups
+    assert groups[:-3] == [c.constants_rule_group("fresh", n) for n in range(1, 11)], groups   # then alerting, tiles, budget
 
 
 # --- 10. the dataset table -------------------------------------------------------------------------

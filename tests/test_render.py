@@ -71,10 +71,14 @@ def test_period_ratio_is_traffic_weighted_and_staged(rendered):
     rules = {r["record"]: r for g in groups for r in g["rules"]
              if "availability" in g["name"] and "record" in r}
     period = rules[c.PERIOD_ERROR_RATIO]["expr"]
-    # Sum of bad over sum of total, on the 2m recordings: not an average of ratios,
-    # not increase() over 30 days of raw series.
-    assert f"sum_over_time({c.BAD_EVENTS_FINE_RATE}" in period
-    assert f"sum_over_time({c.TOTAL_EVENTS_FINE_RATE}" in period
+    # Sum of bad over sum of total, of the 10m tiles of the 2m recordings read at 10m steps: not an
+    # average of ratios, not increase() over 30 days of raw series, not 43,200 fine samples.
+    assert f"sum_over_time({c.BAD_TILE_SUM}{{slo=\"evidence-resolver-availability\"}}[30d:10m])" in period
+    assert f"sum_over_time({c.TOTAL_TILE_SUM}{{slo=\"evidence-resolver-availability\"}}[30d:10m])" in period
+    tiles = {r["record"]: r["expr"] for g in groups if g["name"] == c.tiles_rule_group("evidence-resolver-availability")
+             for r in g["rules"]}
+    assert tiles == {c.BAD_TILE_SUM: f'sum_over_time({c.BAD_EVENTS_FINE_RATE}{{slo="evidence-resolver-availability"}}[10m])',
+                     c.TOTAL_TILE_SUM: f'sum_over_time({c.TOTAL_EVENTS_FINE_RATE}{{slo="evidence-resolver-availability"}}[10m])'}
     assert "avg_over_time" not in period and "increase(" not in period
     assert c.EVIDENCE_RESOLUTIONS not in period
     raw_readers = [r for r in rules.values() if c.EVIDENCE_RESOLUTIONS in r["expr"]]

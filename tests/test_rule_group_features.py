@@ -74,7 +74,7 @@ def _groups(project) -> list[dict]:
 
 def test_the_options_reach_the_rules_and_the_prometheus_rule_object(lagging):
     groups = _groups(lagging)
-    assert [g.get("query_offset") for g in groups] == ["5m", "5m"]
+    assert [g.get("query_offset") for g in groups] == ["5m", "5m", "5m"]   # alerting, tiles, budget
     alerts = [r for g in groups for r in g["rules"] if r.get("alert", "").endswith(("BurnPage", "BurnTicket"))]
     assert {(r["labels"]["severity"], r["keep_firing_for"]) for r in alerts} == {("page", "5m"), ("ticket", "1m30s")}
     no_data = [r for g in groups for r in g["rules"] if r.get("alert") == c.no_data_alert(SLO_NAME)]

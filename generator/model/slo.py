@@ -14,7 +14,8 @@ from generator.model.problems import Collector, caller_file
 from generator.promql.selectors import is_valid_label_name
 from generator.model.kinds import BUILT_IN
 from generator.model.kinds.base import SLIKind
-from generator.model.windows import PAGE, PERIODS, TICKET, TIERS, WindowPair, base_window, default_pairs, period_seconds
+from generator.model.windows import (PAGE, PERIODS, SHORTEST_PERIOD, TICKET, TIERS, WindowPair, base_window,
+                                     default_pairs, period_seconds, tiled_pairs)
 
 NAME = fields.NAME
 MAX_NO_DATA_FOR = 86400          # a no-data alert that waits longer than a day is no alert
@@ -415,6 +416,10 @@ class SLO:
         return base_window(self.period_seconds)
 
     def pairs(self, tier: str) -> tuple[WindowPair, ...]:
+        """The window pairs of one tier, as all_pairs gives them."""
+        return tuple(p for p in self.all_pairs() if p.tier == tier)
+
+    def _declared_pairs(self, tier: str) -> tuple[WindowPair, ...]:
         t = self.alerting.tier(tier)
         if not t.enabled:
             return ()
@@ -429,7 +434,15 @@ class SLO:
         return parse_duration(self.alerting.query_offset) if self.alerting.query_offset else 0
 
     def all_pairs(self) -> tuple[WindowPair, ...]:
-        return self.pairs(PAGE) + self.pairs(TICKET)
+        """The page pairs, then the ticket pairs; long ticket windows marked where they read tiles."""
+        pairs = self._declared_pairs(PAGE) + self._declared_pairs(TICKET)
+        return tiled_pairs(pairs, self.period_seconds) if self.reads_tiles else pairs
+
+    @property
+    def reads_tiles(self) -> bool:
+        """Whether the period and long ticket windows are summed from tiles (model/windows.py): for a
+        kind whose windows are sums, over a period of 7d or longer (a compressed period reads whole)."""
+        return self.period_seconds >= SHORTEST_PERIOD and self.sli.window_sums(self.name, "1m") is not None
 
     @property
     def no_data_severity(self) -> str:

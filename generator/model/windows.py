@@ -15,11 +15,11 @@ with the period (5m x period/7d), so the SLO keeps the shape of a 7d one.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
-from generator.conventions import BASE_WINDOW_SECONDS
+from generator.conventions import BASE_WINDOW_SECONDS, TILE_SECONDS
 from generator.model.durations import format_duration, parse_duration
 
 DAY = 86400
@@ -63,6 +63,7 @@ class WindowPair:
     factor: Decimal  # burn rate that fires the pair
     for_: int        # seconds the condition must hold
     keep_firing_for: int = 0  # seconds a firing alert stays firing after the condition clears (its tier's)
+    long_tiles: int = 0  # seconds of the tiles the long window is summed from (chunked_pairs), 0: summed whole
 
     @property
     def long_text(self) -> str:
@@ -117,6 +118,34 @@ def default_pairs(period: int, tier: str) -> tuple[WindowPair, ...]:
             for_=_scale_to_minutes(pair.for_, period),
         ))
     return tuple(pairs)
+
+
+# Long ticket windows and the period are summed from tiles, not from the fine rates: a group of its own
+# records, every TILE_RECORD_INTERVAL, the bad and total sums over the last TILE_SECONDS, and a window
+# reads those at TILE_SECONDS steps (a subquery `[1d:10m]`, aligned to the clock). A 1d window then reads
+# 144 samples where the fine rates hold 1,440, and a 30d period 4,320 where they hold 43,200. The window
+# covers the whole tiles that end in it, so it lags by up to one tile (and one recording interval on a
+# real server): nothing urgent reads it. A page pair's windows are always summed whole.
+# The tiles' group records every TILE_RECORD_INTERVAL_SECONDS (5m): at most the 5m lookback, so every tile
+# point finds a sample whatever the groups' phases, and half a tile, so consecutive points read samples
+# exactly one tile apart; a server stores 288 tile samples a day where the fine rates take 1,440.
+MIN_TILED_WINDOW = 12 * TILE_SECONDS   # shorter windows gain little from tiles and would lag by a larger share
+
+
+def tiled_pairs(pairs: tuple[WindowPair, ...], period: int) -> tuple[WindowPair, ...]:
+    """The pairs with `long_tiles` set where the long window is summed from tiles: a ticket pair's long
+    window of at least 2h, of a period of 7d or longer, that no page pair reads and no pair reads as its
+    short window (those stay exact: they say when an alert fires and stops)."""
+    if period < SHORTEST_PERIOD:
+        return pairs
+    exact = {w for p in pairs if p.tier == PAGE for w in (p.long, p.short)} | {p.short for p in pairs}
+    return tuple(replace(p, long_tiles=TILE_SECONDS) if p.tier == TICKET and p.long not in exact
+                 and p.long >= MIN_TILED_WINDOW else p for p in pairs)
+
+
+def tiled_windows(pairs: tuple[WindowPair, ...]) -> dict[int, int]:
+    """Window -> seconds of its tiles, for every window summed from tiles."""
+    return {p.long: p.long_tiles for p in pairs if p.long_tiles}
 
 
 def windows_needed(pairs: tuple[WindowPair, ...]) -> tuple[int, ...]:

@@ -1,11 +1,13 @@
 """SLO and invariant definitions -> Prometheus rule groups (plain data).
 
-Two groups per SLO. The alerting group, in evaluation order: constants
+Two or three groups per SLO. The alerting group, in evaluation order: constants
 (maximum ages), base recordings (the only rules that read raw series), error
 ratios for every window the alerts read, then the alerts; keeping them in
-one group means every alert sees recordings of the same evaluation tick. The budget group
-(every 2m), which no alert reads: objective and budget constants, the
-traffic-weighted period ratio, the remaining budget and burn rates.
+one group means every alert sees recordings of the same evaluation tick. The tiles
+group (every 5m; model/windows.py): bad and total sums over 10m, which long ticket
+windows and the period read at 10m steps. The budget group (every 2m), which no alert
+reads: objective and budget constants, the traffic-weighted period ratio, the remaining
+budget and burn rates.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from generator.model.gotemplate import literal
 from generator.model.invariants import Invariant
 from generator.model.numbers import percent, text
 from generator.model.slo import SLO
-from generator.model.windows import WindowPair, windows_needed
+from generator.model.windows import WindowPair, tiled_windows, windows_needed
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,12 @@ def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], Rule
     raw = [r for r in base if not r["expr"].startswith("vector(")]
     windows: list[dict[str, Any]] = []
     pairs = slo.all_pairs()
+    tiled = tiled_windows(pairs)
     for window in windows_needed(pairs):
-        windows.append({"record": c.error_ratio(window), "expr": sli.window_ratio_expr(slo.name, window, slo.base_window_seconds),
-                        "labels": {c.SLO_LABEL: slo.name}})
+        expr = (sli.tiled_window_ratio_expr(slo.name, window) if window in tiled
+                else sli.window_ratio_expr(slo.name, window, slo.base_window_seconds))
+        windows.append({"record": c.error_ratio(window), "expr": expr, "labels": {c.SLO_LABEL: slo.name}})
+    tiles = sli.tile_rules(slo.name) if slo.reads_tiles else []
     budget = text(slo.error_budget)
     metadata_labels = {c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service, c.TEAM_LABEL: slo.owner,
                        c.PERIOD_LABEL: slo.period}
@@ -67,7 +72,8 @@ def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], Rule
     ]
     period_ratio = b.of_slo(c.PERIOD_ERROR_RATIO, slo.name)
     period = [
-        {"record": c.PERIOD_ERROR_RATIO, "expr": sli.window_ratio_expr(slo.name, slo.period_seconds),
+        {"record": c.PERIOD_ERROR_RATIO, "expr": (sli.tiled_window_ratio_expr(slo.name, slo.period_seconds) if tiles
+                                                  else sli.window_ratio_expr(slo.name, slo.period_seconds)),
          "labels": {c.SLO_LABEL: slo.name, c.PERIOD_LABEL: slo.period}},
         {"record": c.BUDGET_REMAINING, "expr": str(b.binary(1, "-", b.binary(period_ratio, "/", budget))),
          "labels": {c.SLO_LABEL: slo.name}},
@@ -97,6 +103,8 @@ def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], Rule
     inline = constants if fits else []
     groups = [
         {"name": c.rule_group(slo.name), "rules": inline + raw + windows + alerts},
+        *([{"name": c.tiles_rule_group(slo.name), "interval": format_duration(c.TILE_RECORD_INTERVAL_SECONDS),
+            "rules": tiles}] if tiles else []),
         {"name": c.budget_rule_group(slo.name), "interval": c.BUDGET_GROUP_INTERVAL, "rules": metadata + period},
     ]
     if not inline:   # thousands of datasets: their max ages in groups (and PrometheusRule objects) of their own,
@@ -107,7 +115,7 @@ def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], Rule
         offset = format_duration(slo.query_offset_seconds)
         groups = [{"name": g["name"], **({"interval": g["interval"]} if "interval" in g else {}),
                    "query_offset": offset, "rules": g["rules"]} for g in groups]
-    counts = RuleCounts(raw=len(raw), constant=len(constants) + len(metadata), staged=len(windows) + len(period),
+    counts = RuleCounts(raw=len(raw), constant=len(constants) + len(metadata), staged=len(windows) + len(tiles) + len(period),
                         alerts=len(alerts))
     return groups, counts
 

@@ -34,7 +34,7 @@ from itertools import accumulate
 from math import lcm
 from typing import Callable, Sequence
 
-from generator.conventions import BASE_WINDOW_SECONDS, FINE_WINDOW_SECONDS
+from generator.conventions import BASE_WINDOW_SECONDS, FINE_WINDOW_SECONDS, TILE_WARM_UP_SECONDS
 from generator.model.durations import format_duration
 from generator.model.windows import WindowPair
 
@@ -139,18 +139,19 @@ class RatioSeries:
         # Every window but the 5m base sums the fine rates (a tick kind has one sample per tick either way).
         self._fine_bad_prefix = _prefix(fine_bad)
         self._fine_total_prefix = _prefix(fine_total)
+        self._fine_present_prefix = _prefix([None if v is None else 1.0 for v in fine_total])
         self._bad_prefix = _prefix(self.bad_rate)
         self._total_prefix = _prefix(self.total_rate)
         self.first = 1 if isinstance(history, EventHistory) else 0
-        self._cache: dict[int, list[float | None]] = {}
+        self._cache: dict[tuple[int, int], list[float | None]] = {}
         self.firing_cache: dict[tuple[WindowPair, Fraction, int, float], list[bool]] = {}   # firing_ticks
-        self._sorted: dict[int, list[float]] = {}
+        self._sorted: dict[tuple[int, int], list[float]] = {}
 
-    def any_ratio_in(self, window: int, low: float, high: float) -> bool:
+    def any_ratio_in(self, window: int, low: float, high: float, tiles: int = 0) -> bool:
         """Whether the window's ratio lies in (low, high] at some tick."""
-        values = self._sorted.get(window)
+        values = self._sorted.get((window, tiles))
         if values is None:
-            values = self._sorted[window] = sorted(r for r in self.ratios(window) if r is not None)
+            values = self._sorted[(window, tiles)] = sorted(r for r in self.ratios(window, tiles) if r is not None)
         index = bisect_right(values, low)
         return index < len(values) and values[index] <= high
 
@@ -181,10 +182,14 @@ class RatioSeries:
         increase = whole[k] - whole[first]
         return (part[k] - part[first]) / increase if increase > 0 else 0.0
 
-    def ratios(self, window: int) -> list[float | None]:
-        """The window's error ratio at every tick (computed once per window)."""
-        if window in self._cache:
-            return self._cache[window]
+    def ratios(self, window: int, tiles: int = 0) -> list[float | None]:
+        """The window's error ratio at every tick (computed once per window); `tiles`: seconds of the
+        tiles it is summed from (0: summed whole from the fine rates)."""
+        if (window, tiles) in self._cache:
+            return self._cache[(window, tiles)]
+        if tiles:
+            tiled = self._cache[(window, tiles)] = self._tiled_ratios(window // TICK, tiles // TICK)
+            return tiled
         first, span = self.first, window // TICK
         bad_prefix, total_prefix = self._fine_bad_prefix, self._fine_total_prefix
         out: list[float | None] = [None] * first
@@ -203,7 +208,62 @@ class RatioSeries:
                     lo = first
                 total = total_prefix[k + 1] - total_prefix[lo]
                 out.append((bad_prefix[k + 1] - bad_prefix[lo]) / total if total > 0 else empty)
-        self._cache[window] = out
+        self._cache[(window, 0)] = out
+        return out
+
+    def _tiles(self, tile: int) -> tuple[list[float], list[float], list[bool]]:
+        """The tiles recorded at every tick, as promtool records them (every group at every tick): the bad
+        and total sums of the fine rates over the `tile` ticks ending there, and whether the tile has a
+        sample at all (any fine sample in it)."""
+        back = tile - (1 if self.semantics == Semantics.LEFT_OPEN else 0)
+        bad, total, present = [], [], []
+        for k in range(self.length):
+            lo = max(0, k - back)
+            bad.append(self._fine_bad_prefix[k + 1] - self._fine_bad_prefix[lo])
+            total.append(self._fine_total_prefix[k + 1] - self._fine_total_prefix[lo])
+            present.append(self._fine_present_prefix[k + 1] - self._fine_present_prefix[lo] > 0)
+        return bad, total, present
+
+    def _tiled_ratios(self, span: int, tile: int) -> list[float | None]:
+        """A window of `span` ticks read from tiles: the subquery's points are the multiples of `tile` in
+        the window ((k - span, k] on 3.x, [k - span, k] on 2.x); each reads the latest tile sample within
+        the lookback. The generated tests evaluate the alerting group before the tiles group (their
+        group_eval_order), so at tick k a point at k itself reads the tile of tick k - 1. While no point
+        reads a tile, the rule's fallback: the exact ratio over TILE_WARM_UP_SECONDS."""
+        bad, total, present = self._tiles(tile)
+        young = self.ratios(TILE_WARM_UP_SECONDS)   # before the first tile point: the exact ratio over 1h
+        lookback = BASE_TICKS - (1 if self.semantics == Semantics.LEFT_OPEN else 0)
+
+        def read(p: int, latest: int) -> tuple[float, float] | None:
+            for q in range(latest, max(-1, p - lookback - 1), -1):
+                if present[q]:
+                    return bad[q], total[q]
+            return None
+        # Sums over the points p < k, as prefix sums over the points (point i is tick i * tile).
+        points = range(0, self.length, tile)
+        bad_prefix, total_prefix, count_prefix = [0.0], [0.0], [0]
+        for p in points:
+            value = read(p, p)
+            bad_prefix.append(bad_prefix[-1] + (value[0] if value else 0.0))
+            total_prefix.append(total_prefix[-1] + (value[1] if value else 0.0))
+            count_prefix.append(count_prefix[-1] + (1 if value else 0))
+        empty = 0.0 if isinstance(self.history, EventHistory) else None
+        left_open = self.semantics == Semantics.LEFT_OPEN
+        out: list[float | None] = []
+        for k in range(self.length):
+            start = k - span + (1 if left_open else 0)
+            lo = max(0, -(-start // tile))          # the first point index in the window
+            hi = k // tile                           # the last
+            aligned = k % tile == 0
+            below = hi if aligned else hi + 1        # points strictly before tick k: lo .. below - 1
+            b_sum = bad_prefix[below] - bad_prefix[lo] if below > lo else 0.0
+            t_sum = total_prefix[below] - total_prefix[lo] if below > lo else 0.0
+            count = count_prefix[below] - count_prefix[lo] if below > lo else 0
+            if aligned and hi >= lo and k >= 1:
+                value = read(k, k - 1)
+                if value:
+                    b_sum, t_sum, count = b_sum + value[0], t_sum + value[1], count + 1
+            out.append(young[k] if not count else b_sum / t_sum if t_sum > 0 else empty)
         return out
 
     def events_in_window(self, k: int, window: int) -> float:
@@ -280,7 +340,7 @@ def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_ev
     firing: list[bool] = []
     active_since: int | None = None
     cleared_at: int | None = None
-    longs, shorts = series.ratios(pair.long), series.ratios(pair.short)
+    longs, shorts = series.ratios(pair.long, pair.long_tiles), series.ratios(pair.short)
     for k in range(series.length):
         long_ratio, short_ratio = longs[k], shorts[k]
         active = (long_ratio is not None and short_ratio is not None

@@ -176,7 +176,7 @@ class _Scenarios:
             # one, the two predictions are the same and need not be computed.
             exact = float(Fraction(pair.factor) * self.budget)
             below, above = exact * (1 - TIE), exact * (1 + TIE)
-            if not (series.any_ratio_in(pair.long, below, above) or series.any_ratio_in(pair.short, below, above)):
+            if not (series.any_ratio_in(pair.long, below, above, pair.long_tiles) or series.any_ratio_in(pair.short, below, above)):
                 continue
             low = firing_ticks(series, pair, self.budget, self.min_events, -TIE)
             high = firing_ticks(series, pair, self.budget, self.min_events, TIE)
@@ -466,4 +466,9 @@ def test_file(rule_file: str, slo: SLO) -> tuple[dict[str, Any], list[tuple[str,
                                "end, so every stored sample exists")
         tests.append(test)
         comments.append((f"{slo.name}: {scenario.name}", explanation))
-    return {"rule_files": [rule_file], "evaluation_interval": _at(1), "tests": tests}, comments
+    document: dict[str, Any] = {"rule_files": [rule_file], "evaluation_interval": _at(1)}
+    if slo.reads_tiles:
+        # promtool evaluates every group at every tick, in an order of its own unless told: the tiles
+        # after the alerting group, as the simulator plays them (_tiled_ratios).
+        document["group_eval_order"] = [c.rule_group(slo.name), c.tiles_rule_group(slo.name)]
+    return {**document, "tests": tests}, comments

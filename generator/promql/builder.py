@@ -65,6 +65,11 @@ def ranged(value: Operand, window: str, offset: str = "") -> Expr:
     return Expr(f"{expr(value).text}[{window}]" + (f" offset {offset}" if offset else ""))
 
 
+def subquery(value: Operand, window: str, step: str) -> Expr:
+    """`x[window:step]`: x evaluated at every multiple of `step` (since the epoch) in the window."""
+    return Expr(f"{expr(value).text}[{window}:{step}]")
+
+
 def rate(value: Operand, window: str) -> Expr:
     return call("rate", ranged(value, window))
 

@@ -107,6 +107,10 @@ class EventSLI(SLIKind):
         # `bad / (total > 0) or 0 * total` read total twice (bench/eval_cost.py).
         return str(b.binary(bad, "/", b.call("clamp_min", total, ZERO_TRAFFIC_FLOOR), lines=True))
 
+    def window_sums(self, slo: str, window: str) -> tuple[b.Expr, b.Expr]:
+        return (b.over_time("sum", b.of_slo(c.BAD_EVENTS_FINE_RATE, slo), window),
+                b.over_time("sum", b.of_slo(c.TOTAL_EVENTS_FINE_RATE, slo), window))
+
     def events_in_window_expr(self, slo: str, window: int) -> str:
         average = b.over_time("avg", b.of_slo(c.TOTAL_EVENTS_RATE, slo), format_duration(window))
         return str(b.binary(average, "*", window))

@@ -124,6 +124,11 @@ class Freshness(SLIKind):
     def window_ratio_expr(self, slo: str, window: int, base: int = c.BASE_WINDOW_SECONDS) -> str:
         return str(b.over_time("avg", b.of_slo(c.DATASET_STALE, slo), format_duration(window)))
 
+    def window_sums(self, slo: str, window: str) -> tuple[b.Expr, b.Expr]:
+        """Stale ticks and all ticks: their ratio is the avg_over_time of the stale indicator."""
+        return (b.over_time("sum", b.of_slo(c.DATASET_STALE, slo), window),
+                b.over_time("count", b.of_slo(c.DATASET_STALE, slo), window))
+
     def no_data_expr(self, slo: str) -> str:
         return str(b.binary(b.of_slo(c.FRESHNESS_MAX_AGE, slo), "unless", self.selector(), lines=True,
                             modifier=b.on([c.DATASET])))
