@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test test-fast lint check gates diff fuzz bench bench-sloth bench-detection bench-eval venv promtool prometheus3 collector kubeconform schemas clean
+.PHONY: render test test-fast lint check gates diff fuzz bench bench-sloth bench-detection bench-eval venv promtool prometheus3 sloth collector kubeconform schemas clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
@@ -39,26 +39,25 @@ check: $(VENV)/.installed
 	$(PY) -m generator check
 
 ## bench: rule counts, objects and render time for 10 to 10,000 datasets; 10,000 on a live Prometheus; tool speed beside Sloth's (1,000 SLOs)
-bench: $(VENV)/.installed promtool prometheus3
-	scripts/install-sloth.sh >/dev/null
+bench: $(VENV)/.installed promtool prometheus3 sloth
 	$(PY) bench/freshness_scale.py
 	$(PY) bench/freshness_live.py
 	$(PY) bench/tool_speed.py
 
 ## bench-sloth: the same SLOs compiled by kfm and by Sloth v0.16.0, side by side
-bench-sloth: $(VENV)/.installed promtool
-	scripts/install-sloth.sh >/dev/null
+bench-sloth: $(VENV)/.installed promtool sloth
 	$(PY) bench/sloth_side_by_side.py
 
 ## bench-detection: when each alert fires for the same traffic, kfm and Sloth side by side on the real promtool (3.16, 2.42)
-bench-detection: $(VENV)/.installed promtool prometheus3
-	scripts/install-sloth.sh >/dev/null
+bench-detection: $(VENV)/.installed promtool prometheus3 sloth
 	$(PY) bench/detection.py
 
 ## bench-eval: rule evaluation cost of the same SLOs, kfm vs Sloth, on a Prometheus holding a month of history
-bench-eval: $(VENV)/.installed prometheus3
-	scripts/install-sloth.sh >/dev/null
+## (query API), then on two servers' rule managers over live traffic (RULE_MANAGER_MINUTES measured, default 10)
+RULE_MANAGER_MINUTES ?= 10
+bench-eval: $(VENV)/.installed prometheus3 sloth
 	$(PY) bench/eval_cost.py
+	$(PY) bench/rule_manager_cost.py --minutes $(RULE_MANAGER_MINUTES)
 
 venv: $(VENV)/.installed
 
@@ -69,6 +68,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 promtool:
 	scripts/install-prometheus-tools.sh
+
+## sloth: Sloth v0.16.0 (the peer the benchmarks compare with), installed with go install (cached by version)
+sloth:
+	scripts/install-sloth.sh >/dev/null
 
 ## prometheus3: Prometheus 3 (promtool and the server) at the pinned version, built with go install (cached by version)
 prometheus3:
