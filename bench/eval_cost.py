@@ -9,8 +9,9 @@ Prometheus against the same synthetic history:
    200 / 404 / 500; busy days, quiet nights and weekends, two incidents:
    tests/backfill_history.py), one sample a minute, written as OpenMetrics and
    turned into blocks by `promtool tsdb create-blocks-from openmetrics`.
-2. Recordings: both tools' 30-day period ratios read 5m recordings over 30d
-   (kfm: `kfm_slo:{bad,total}_events:rate2m`; Sloth: `slo:sli_error:ratio_rate5m`),
+2. Recordings: both tools' 30-day period ratios read recordings over 30d
+   (kfm: its 10m tiles, `kfm_slo:{bad,total}:sum10m`, recorded every 5m; Sloth:
+   `slo:sli_error:ratio_rate5m`, every minute),
    so those are backfilled over the whole month with `promtool tsdb
    create-blocks-from rules`, in dependency passes (tests/tsdb_backfill.py).
    A recording that no rule reads over a range is read only at its last
@@ -64,6 +65,7 @@ for path in (ROOT, ROOT / "tests", BENCH):
         sys.path.insert(0, str(path))
 
 from backfill_history import DAY, MONTH_START, generate  # noqa: E402
+from generator import conventions as c  # noqa: E402
 from generator.model.durations import parse_duration  # noqa: E402
 from sloth_side_by_side import METRIC, ours, sloth_spec  # noqa: E402
 from prometheus_tools import build_prometheus3, version_of  # noqa: E402
@@ -118,15 +120,23 @@ def sloth_rules(slos: int, folder: Path) -> str:
 
 
 def range_reads(groups: list[dict]) -> dict[str, int]:
-    """Longest range (seconds) over which any rule reads each recorded series."""
-    exprs = [rule["expr"] for group in groups for rule in group["rules"]]
-    longest: dict[str, int] = {}
-    for name in {rule["record"] for group in groups for rule in group["rules"] if "record" in rule}:
+    """How much history (seconds before the end) each recorded series needs: the longest range over
+    which a rule reads it, plus what that rule itself needs (kfm's tiles are read over 30d, so the 2m
+    rates they sum over 10m are needed over 30d + 10m)."""
+    rules = [rule for group in groups for rule in group["rules"]]
+    recorded = {rule["record"] for rule in rules if "record" in rule}
+    reads: dict[str, list[tuple[str | None, int]]] = {}   # series -> (reader's record, range)
+    for name in recorded:
         pattern = re.compile(re.escape(name) + r"(?:\{[^}]*\})?\[(\w+)(?::\w*)?\]")   # a range or a subquery
-        windows = [parse_duration(w) for expr in exprs for w in pattern.findall(expr)]
-        if windows:
-            longest[name] = max(windows)
-    return longest
+        reads[name] = [(rule.get("record"), parse_duration(w)) for rule in rules for w in pattern.findall(rule["expr"])]
+    needed: dict[str, int] = {}
+
+    def need(name: str, seen: tuple[str, ...] = ()) -> int:
+        if name not in needed:
+            needed[name] = max((span + (need(reader, seen + (name,)) if reader and reader not in seen else 0)
+                                for reader, span in reads[name]), default=0)
+        return needed[name]
+    return {name: need(name) for name in recorded if need(name)}
 
 
 def block_duration(eval_interval: str) -> str:
@@ -446,8 +456,9 @@ def main() -> int:
             server.start()
         shutil.rmtree(data)
         evaluations = min(args.days, 30) * DAY // parse_duration(args.eval_interval)
-        check_history(servers["kfm"], "count_over_time(kfm_slo:total_events:rate2m[30d])", end, evaluations,
-                      args.slos)
+        # kfm's 30d reads are of its tiles, recorded every 5m (their group's interval)
+        check_history(servers["kfm"], f"count_over_time({c.TOTAL_TILE_SUM}[30d])", end,
+                      min(args.days, 30) * DAY // c.TILE_RECORD_INTERVAL_SECONDS, args.slos)
         check_history(servers["sloth"], "count_over_time(slo:sli_error:ratio_rate5m[30d])", end, evaluations,
                       args.slos)
         kinds = {tool: kinds_of(tool, g) for tool, g in groups.items()}

@@ -54,9 +54,6 @@ def fine_window(base: int) -> int:
 # 10m, recorded every 5m by a group of their own, read at 10m steps by long ticket windows and the period.
 TILE_SECONDS = 600
 TILE_RECORD_INTERVAL_SECONDS = 300
-# A tiled window reads nothing until its series' first tile point (up to 10m, plus 5m for the tiles
-# group's phase): until then it is the exact ratio over this window, which holds all of the data.
-TILE_WARM_UP_SECONDS = 3600
 BAD_TILE_SUM = f"{RECORDED_PREFIX}bad:sum{format_duration(TILE_SECONDS)}"
 TOTAL_TILE_SUM = f"{RECORDED_PREFIX}total:sum{format_duration(TILE_SECONDS)}"
 DATASET_STALE = RECORDED_PREFIX + "dataset_stale:bool"

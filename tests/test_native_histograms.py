@@ -97,7 +97,7 @@ def test_its_generated_tests_pass_on_promtool_3_and_its_header_says_2x_cannot_re
     assert not needs_prometheus_3(classic)
 
 
-@pytest.mark.parametrize("old, new", [("> 0.144", "> 0.072"), ("[1h])", "[2h])")])
+@pytest.mark.parametrize("old, new", [("> 0.144", "> 0.072"), ("[59m59s])", "[1h59m59s])")])
 def test_a_wrong_rule_fails_its_generated_tests_on_promtool_3(project, promtool3, tmp_path, old, new):
     result = run_mutated(promtool3, project / "out", SLO_NAME, old, new, tmp_path)
     assert result.returncode != 0 and "FAILED" in result.stdout + result.stderr, result.stdout

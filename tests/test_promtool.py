@@ -110,7 +110,11 @@ MUTATIONS = {  # name: (text in the rules, replacement, how often it occurs)
     "page long window 1h -> 6h": (f"{c.error_ratio(3600)}{SEL} > 0.0144", f"{c.error_ratio(6 * 3600)}{SEL} > 0.0144", 1),
     "ticket threshold 1x -> 1.5x budget": (f"{c.error_ratio(3 * 86400)}{SEL} > 0.001", f"{c.error_ratio(3 * 86400)}{SEL} > 0.0015", 1),
     "page at once -> for 5m": ("\n    labels:\n      burn_rate: '14.4'", "\n    for: 5m\n    labels:\n      burn_rate: '14.4'", 1),
-    "recorded 1h window reads 2h": (f"rate2m{SEL}[1h])", f"rate2m{SEL}[2h])", 2),
+    "recorded 1h window reads 2h": (  # the 1h rule itself (the tiled windows' warm-up reads 1h too)
+        f"expr: |-\n      sum_over_time({c.BAD_EVENTS_FINE_RATE}{SEL}[59m59s])\n      /\n      "
+        f"clamp_min(sum_over_time({c.TOTAL_EVENTS_FINE_RATE}{SEL}[59m59s]), 1e-9)\n",
+        f"expr: |-\n      sum_over_time({c.BAD_EVENTS_FINE_RATE}{SEL}[1h59m59s])\n      /\n      "
+        f"clamp_min(sum_over_time({c.TOTAL_EVENTS_FINE_RATE}{SEL}[1h59m59s]), 1e-9)\n", 1),
 }
 
 

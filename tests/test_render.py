@@ -77,8 +77,8 @@ def test_period_ratio_is_traffic_weighted_and_staged(rendered):
     assert f"sum_over_time({c.TOTAL_TILE_SUM}{{slo=\"evidence-resolver-availability\"}}[30d:10m])" in period
     tiles = {r["record"]: r["expr"] for g in groups if g["name"] == c.tiles_rule_group("evidence-resolver-availability")
              for r in g["rules"]}
-    assert tiles == {c.BAD_TILE_SUM: f'sum_over_time({c.BAD_EVENTS_FINE_RATE}{{slo="evidence-resolver-availability"}}[10m])',
-                     c.TOTAL_TILE_SUM: f'sum_over_time({c.TOTAL_EVENTS_FINE_RATE}{{slo="evidence-resolver-availability"}}[10m])'}
+    assert tiles == {c.BAD_TILE_SUM: f'sum_over_time({c.BAD_EVENTS_FINE_RATE}{{slo="evidence-resolver-availability"}}[9m59s])',
+                     c.TOTAL_TILE_SUM: f'sum_over_time({c.TOTAL_EVENTS_FINE_RATE}{{slo="evidence-resolver-availability"}}[9m59s])'}
     assert "avg_over_time" not in period and "increase(" not in period
     assert c.EVIDENCE_RESOLUTIONS not in period
     raw_readers = [r for r in rules.values() if c.EVIDENCE_RESOLUTIONS in r["expr"]]

@@ -63,7 +63,8 @@ class WindowPair:
     factor: Decimal  # burn rate that fires the pair
     for_: int        # seconds the condition must hold
     keep_firing_for: int = 0  # seconds a firing alert stays firing after the condition clears (its tier's)
-    long_tiles: int = 0  # seconds of the tiles the long window is summed from (chunked_pairs), 0: summed whole
+    long_tiles: int = 0  # seconds of the tiles the long window is summed from (tiled_pairs), 0: summed whole
+    long_warm_up: int = 0  # with tiles: the exact window it reads until its series' first tile point
 
     @property
     def long_text(self) -> str:
@@ -130,6 +131,9 @@ def default_pairs(period: int, tier: str) -> tuple[WindowPair, ...]:
 # point finds a sample whatever the groups' phases, and half a tile, so consecutive points read samples
 # exactly one tile apart; a server stores 288 tile samples a day where the fine rates take 1,440.
 MIN_TILED_WINDOW = 12 * TILE_SECONDS   # shorter windows gain little from tiles and would lag by a larger share
+# A series' first tile point comes at most 15 minutes after its first sample (10m to the point, 5m for the
+# tiles group's phase); until then a tiled window reads an exact window that holds all of its data.
+MIN_WARM_UP = 20 * 60
 
 
 def tiled_pairs(pairs: tuple[WindowPair, ...], period: int) -> tuple[WindowPair, ...]:
@@ -139,13 +143,31 @@ def tiled_pairs(pairs: tuple[WindowPair, ...], period: int) -> tuple[WindowPair,
     if period < SHORTEST_PERIOD:
         return pairs
     exact = {w for p in pairs if p.tier == PAGE for w in (p.long, p.short)} | {p.short for p in pairs}
-    return tuple(replace(p, long_tiles=TILE_SECONDS) if p.tier == TICKET and p.long not in exact
-                 and p.long >= MIN_TILED_WINDOW else p for p in pairs)
+    tiled = {p.long for p in pairs if p.tier == TICKET and p.long not in exact and p.long >= MIN_TILED_WINDOW}
+    warm_up = warm_up_window(pairs, tiled)
+    return tuple(replace(p, long_tiles=TILE_SECONDS, long_warm_up=warm_up) if p.long in tiled else p
+                 for p in pairs)
+
+
+def warm_up_window(pairs: tuple[WindowPair, ...], tiled: set[int]) -> int:
+    """What a tiled window (and the period) reads until its series' first tile point: the shortest exact
+    window of at least MIN_WARM_UP that the alerts read (its recording is there: one sample to read), or
+    MIN_WARM_UP."""
+    return min((w for w in windows_needed(pairs) if w not in tiled and w >= MIN_WARM_UP), default=MIN_WARM_UP)
 
 
 def tiled_windows(pairs: tuple[WindowPair, ...]) -> dict[int, int]:
     """Window -> seconds of its tiles, for every window summed from tiles."""
     return {p.long: p.long_tiles for p in pairs if p.long_tiles}
+
+
+def recorded_range(window: int, base: int = BASE_WINDOW_SECONDS) -> str:
+    """The PromQL range of a window summed over recordings: one second short of it, so that it holds one
+    sample per evaluation interval on 2.x, whose ranges are closed ([t-1h, t]: 61 one-minute samples,
+    which dilutes a burn by one sample), as on 3.x, whose are left-open ((t-1h, t]: 60). Recordings are
+    written at exact evaluation timestamps, so no sample sits in that second. Over a compressed period
+    (evaluations every second; `base` under 5m) the window stays whole."""
+    return format_duration(window - 1 if base >= BASE_WINDOW_SECONDS else window)
 
 
 def windows_needed(pairs: tuple[WindowPair, ...]) -> tuple[int, ...]:

@@ -23,7 +23,7 @@ from generator.model.gotemplate import literal
 from generator.model.invariants import Invariant
 from generator.model.numbers import percent, text
 from generator.model.slo import SLO
-from generator.model.windows import WindowPair, tiled_windows, windows_needed
+from generator.model.windows import WindowPair, tiled_windows, warm_up_window, windows_needed
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,16 @@ def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], Rule
     windows: list[dict[str, Any]] = []
     pairs = slo.all_pairs()
     tiled = tiled_windows(pairs)
+    warm_up = warm_up_window(pairs, set(tiled))
+
+    def from_tiles(window: int) -> str:
+        """A tiled window, or until its series' first tile point, an exact one that holds all of its data
+        (the recorded one, or its expression where the alerts read no window long enough)."""
+        young = (b.of_slo(c.error_ratio(warm_up), slo.name) if warm_up in windows_needed(pairs)
+                 else b.paren(sli.window_ratio_expr(slo.name, warm_up, slo.base_window_seconds)))
+        return str(b.binary(b.paren(sli.tiled_window_ratio_expr(slo.name, window)), "or", young, lines=True))
     for window in windows_needed(pairs):
-        expr = (sli.tiled_window_ratio_expr(slo.name, window) if window in tiled
+        expr = (from_tiles(window) if window in tiled
                 else sli.window_ratio_expr(slo.name, window, slo.base_window_seconds))
         windows.append({"record": c.error_ratio(window), "expr": expr, "labels": {c.SLO_LABEL: slo.name}})
     tiles = sli.tile_rules(slo.name) if slo.reads_tiles else []
@@ -72,8 +80,9 @@ def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], Rule
     ]
     period_ratio = b.of_slo(c.PERIOD_ERROR_RATIO, slo.name)
     period = [
-        {"record": c.PERIOD_ERROR_RATIO, "expr": (sli.tiled_window_ratio_expr(slo.name, slo.period_seconds) if tiles
-                                                  else sli.window_ratio_expr(slo.name, slo.period_seconds)),
+        {"record": c.PERIOD_ERROR_RATIO, "expr": (from_tiles(slo.period_seconds) if tiles
+                                                  else sli.window_ratio_expr(slo.name, slo.period_seconds,
+                                                                            slo.base_window_seconds)),
          "labels": {c.SLO_LABEL: slo.name, c.PERIOD_LABEL: slo.period}},
         {"record": c.BUDGET_REMAINING, "expr": str(b.binary(1, "-", b.binary(period_ratio, "/", budget))),
          "labels": {c.SLO_LABEL: slo.name}},

@@ -16,7 +16,8 @@ the staged rules forward on one-minute ticks, independently of PromQL:
 Two range-selector semantics are modelled exactly (`Semantics`):
 
 - Prometheus 2.x: closed windows [t-r, t]. rate(x[5m]) at tick k reads the samples
-  of ticks k-5..k and needs no extrapolation; sum_over_time(y[30m]) sums 31 samples.
+  of ticks k-5..k and needs no extrapolation; sum_over_time(y[30m]) sums 31 samples (the event
+  and freshness kinds sum over y[29m59s], 30 samples on either version: `trimmed`).
 - Prometheus 3.x: left-open windows (t-r, t]. rate(x[5m]) reads ticks k-4..k and
   extrapolates the 4 minutes it saw to 5 (by at most the time back to where the
   counter would be zero, the way extrapolatedRate does); sum_over_time sums 30.
@@ -34,7 +35,7 @@ from itertools import accumulate
 from math import lcm
 from typing import Callable, Sequence
 
-from generator.conventions import BASE_WINDOW_SECONDS, FINE_WINDOW_SECONDS, TILE_WARM_UP_SECONDS
+from generator.conventions import BASE_WINDOW_SECONDS, FINE_WINDOW_SECONDS
 from generator.model.durations import format_duration
 from generator.model.windows import WindowPair
 
@@ -123,9 +124,13 @@ class RatioSeries:
     """
 
     def __init__(self, history: EventHistory | TickHistory, semantics: str = Semantics.CLOSED,
-                 total_is_sum: bool = False, bad_is_direct: bool = True, one_histogram: bool = False):
+                 total_is_sum: bool = False, bad_is_direct: bool = True, one_histogram: bool = False,
+                 trimmed: bool = False):
         self.history = history
         self.semantics = semantics
+        # The rules' sums over recordings use a range 1s short of the window (windows.recorded_range):
+        # `span` samples on either version, where a whole closed range on 2.x holds span + 1.
+        self.sum_semantics = Semantics.LEFT_OPEN if trimmed else semantics
         if isinstance(history, EventHistory):
             self.length = len(history.total)
             self.bad_rate, self.total_rate = self._event_rates(history, BASE_TICKS, total_is_sum, bad_is_direct,
@@ -143,15 +148,16 @@ class RatioSeries:
         self._bad_prefix = _prefix(self.bad_rate)
         self._total_prefix = _prefix(self.total_rate)
         self.first = 1 if isinstance(history, EventHistory) else 0
-        self._cache: dict[tuple[int, int], list[float | None]] = {}
+        self._cache: dict[tuple[int, int, int], list[float | None]] = {}
         self.firing_cache: dict[tuple[WindowPair, Fraction, int, float], list[bool]] = {}   # firing_ticks
-        self._sorted: dict[tuple[int, int], list[float]] = {}
+        self._sorted: dict[tuple[int, int, int], list[float]] = {}
 
-    def any_ratio_in(self, window: int, low: float, high: float, tiles: int = 0) -> bool:
-        """Whether the window's ratio lies in (low, high] at some tick."""
-        values = self._sorted.get((window, tiles))
+    def any_ratio_in(self, window: int, low: float, high: float, tiles: int = 0, warm_up: int = 0) -> bool:
+        """Whether the window's ratio (read as `ratios` reads it) lies in (low, high] at some tick."""
+        key = (window, tiles, warm_up)
+        values = self._sorted.get(key)
         if values is None:
-            values = self._sorted[(window, tiles)] = sorted(r for r in self.ratios(window, tiles) if r is not None)
+            values = self._sorted[key] = sorted(r for r in self.ratios(*key) if r is not None)
         index = bisect_right(values, low)
         return index < len(values) and values[index] <= high
 
@@ -182,13 +188,15 @@ class RatioSeries:
         increase = whole[k] - whole[first]
         return (part[k] - part[first]) / increase if increase > 0 else 0.0
 
-    def ratios(self, window: int, tiles: int = 0) -> list[float | None]:
+    def ratios(self, window: int, tiles: int = 0, warm_up: int = 0) -> list[float | None]:
         """The window's error ratio at every tick (computed once per window); `tiles`: seconds of the
-        tiles it is summed from (0: summed whole from the fine rates)."""
-        if (window, tiles) in self._cache:
-            return self._cache[(window, tiles)]
+        tiles it is summed from (0: summed whole from the fine rates), and `warm_up` the exact window it
+        reads until its first tile point."""
+        key = (window, tiles, warm_up if tiles else 0)
+        if key in self._cache:
+            return self._cache[key]
         if tiles:
-            tiled = self._cache[(window, tiles)] = self._tiled_ratios(window // TICK, tiles // TICK)
+            tiled = self._cache[key] = self._tiled_ratios(window // TICK, tiles // TICK, warm_up)
             return tiled
         first, span = self.first, window // TICK
         bad_prefix, total_prefix = self._fine_bad_prefix, self._fine_total_prefix
@@ -201,21 +209,21 @@ class RatioSeries:
         else:
             # No traffic is a ratio of 0 (the rules' floor); a tick kind's window without a sample has none.
             empty = 0.0 if isinstance(self.history, EventHistory) else None
-            back = span - (1 if self.semantics == Semantics.LEFT_OPEN else 0)   # _first_in_window, inlined
+            back = span - (1 if self.sum_semantics == Semantics.LEFT_OPEN else 0)   # _first_in_window, inlined
             for k in range(first, self.length):
                 lo = k - back
                 if lo < first:
                     lo = first
                 total = total_prefix[k + 1] - total_prefix[lo]
                 out.append((bad_prefix[k + 1] - bad_prefix[lo]) / total if total > 0 else empty)
-        self._cache[(window, 0)] = out
+        self._cache[key] = out
         return out
 
     def _tiles(self, tile: int) -> tuple[list[float], list[float], list[bool]]:
         """The tiles recorded at every tick, as promtool records them (every group at every tick): the bad
         and total sums of the fine rates over the `tile` ticks ending there, and whether the tile has a
         sample at all (any fine sample in it)."""
-        back = tile - (1 if self.semantics == Semantics.LEFT_OPEN else 0)
+        back = tile - (1 if self.sum_semantics == Semantics.LEFT_OPEN else 0)
         bad, total, present = [], [], []
         for k in range(self.length):
             lo = max(0, k - back)
@@ -224,14 +232,14 @@ class RatioSeries:
             present.append(self._fine_present_prefix[k + 1] - self._fine_present_prefix[lo] > 0)
         return bad, total, present
 
-    def _tiled_ratios(self, span: int, tile: int) -> list[float | None]:
+    def _tiled_ratios(self, span: int, tile: int, warm_up: int) -> list[float | None]:
         """A window of `span` ticks read from tiles: the subquery's points are the multiples of `tile` in
         the window ((k - span, k] on 3.x, [k - span, k] on 2.x); each reads the latest tile sample within
         the lookback. The generated tests evaluate the alerting group before the tiles group (their
         group_eval_order), so at tick k a point at k itself reads the tile of tick k - 1. While no point
-        reads a tile, the rule's fallback: the exact ratio over TILE_WARM_UP_SECONDS."""
+        reads a tile, the rule's fallback: the exact ratio over `warm_up`."""
         bad, total, present = self._tiles(tile)
-        young = self.ratios(TILE_WARM_UP_SECONDS)   # before the first tile point: the exact ratio over 1h
+        young = self.ratios(warm_up)   # before the first tile point: an exact window
         lookback = BASE_TICKS - (1 if self.semantics == Semantics.LEFT_OPEN else 0)
 
         def read(p: int, latest: int) -> tuple[float, float] | None:
@@ -340,7 +348,7 @@ def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_ev
     firing: list[bool] = []
     active_since: int | None = None
     cleared_at: int | None = None
-    longs, shorts = series.ratios(pair.long, pair.long_tiles), series.ratios(pair.short)
+    longs, shorts = series.ratios(pair.long, pair.long_tiles, pair.long_warm_up), series.ratios(pair.short)
     for k in range(series.length):
         long_ratio, short_ratio = longs[k], shorts[k]
         active = (long_ratio is not None and short_ratio is not None

@@ -176,7 +176,7 @@ class _Scenarios:
             # one, the two predictions are the same and need not be computed.
             exact = float(Fraction(pair.factor) * self.budget)
             below, above = exact * (1 - TIE), exact * (1 + TIE)
-            if not (series.any_ratio_in(pair.long, below, above, pair.long_tiles) or series.any_ratio_in(pair.short, below, above)):
+            if not (series.any_ratio_in(pair.long, below, above, pair.long_tiles, pair.long_warm_up) or series.any_ratio_in(pair.short, below, above)):
                 continue
             low = firing_ticks(series, pair, self.budget, self.min_events, -TIE)
             high = firing_ticks(series, pair, self.budget, self.min_events, TIE)

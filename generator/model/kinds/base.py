@@ -24,6 +24,7 @@ from typing import Any, Callable, ClassVar, Protocol, TYPE_CHECKING
 from generator import conventions as c
 from generator.model import fields
 from generator.model.durations import format_duration
+from generator.model.windows import recorded_range
 from generator.promql import builder as b
 from generator.promql.selectors import Selector, SelectorError, is_valid_label_name, parse_selector
 
@@ -149,22 +150,18 @@ class SLIKind(ABC):
         """The tiles (conventions.TILE_SECONDS): the bad and total sums over the last tile, which long
         ticket windows and the period read at tile steps (model/windows.py). Only for a kind with
         `window_sums`."""
-        sums = self.window_sums(slo, format_duration(c.TILE_SECONDS))
+        sums = self.window_sums(slo, recorded_range(c.TILE_SECONDS))
         assert sums is not None, "only a kind with window sums records tiles"
         labels = {c.SLO_LABEL: slo}
         return [{"record": c.BAD_TILE_SUM, "expr": str(sums[0]), "labels": labels},
                 {"record": c.TOTAL_TILE_SUM, "expr": str(sums[1]), "labels": labels}]
 
     def tiled_window_ratio_expr(self, slo: str, window: int) -> str:
-        """The error ratio over `window` seconds from the tiles that end in it (a subquery at tile steps),
-        or, while a series is younger than its first tile point (up to 15 minutes), the exact ratio over
-        conventions.TILE_WARM_UP_SECONDS (1h), which then holds all of its data."""
+        """The error ratio over `window` seconds from the tiles that end in it (a subquery at tile steps)."""
         tile = format_duration(c.TILE_SECONDS)
         bad, total = (b.call("sum_over_time", b.subquery(b.of_slo(record, slo), format_duration(window), tile))
                       for record in (c.BAD_TILE_SUM, c.TOTAL_TILE_SUM))
-        tiled = b.binary(bad, "/", b.call("clamp_min", total, ZERO_TRAFFIC_FLOOR), lines=True)
-        young = self.window_ratio_expr(slo, c.TILE_WARM_UP_SECONDS)
-        return str(b.binary(b.paren(tiled), "or", b.paren(young), lines=True))
+        return str(b.binary(bad, "/", b.call("clamp_min", total, ZERO_TRAFFIC_FLOOR), lines=True))
 
     def events_in_window_expr(self, slo: str, window: int) -> str:
         """How many events the window holds (the `min_events` guard); only for kinds that count events."""

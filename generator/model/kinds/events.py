@@ -16,6 +16,7 @@ from typing import Any, Callable, TYPE_CHECKING
 from generator import conventions as c
 from generator.promql import builder as b
 from generator.model.durations import format_duration
+from generator.model.windows import recorded_range
 from generator.grafana.panels import Panel, Query, timeseries
 from generator.promql.selectors import Selector
 from generator.prometheus.simulate import EventHistory, RatioSeries, Semantics, step_history, tick_text as at
@@ -100,8 +101,7 @@ class EventSLI(SLIKind):
         if window == base:   # the 5m rates themselves
             bad, total = b.of_slo(c.BAD_EVENTS_RATE, slo), b.of_slo(c.TOTAL_EVENTS_RATE, slo)
         else:   # any longer window sums the fine rates: a minute's events count in full a minute later
-            bad = b.over_time("sum", b.of_slo(c.BAD_EVENTS_FINE_RATE, slo), format_duration(window))
-            total = b.over_time("sum", b.of_slo(c.TOTAL_EVENTS_FINE_RATE, slo), format_duration(window))
+            bad, total = self.window_sums(slo, recorded_range(window, base))
         # Zero traffic is a ratio of 0 (nothing failed), never NaN: there bad is 0 too, and any
         # traffic puts total far above the floor. Reads the window twice, where
         # `bad / (total > 0) or 0 * total` read total twice (bench/eval_cost.py).
@@ -142,9 +142,9 @@ def simulated_scenario(ticks: int, per_tick: Fraction, start: int, end: int | No
     of the same traffic and rule shape, so a catalogue of many alike SLOs simulates each shape once.
     (RatioSeries caches its windows' ratios and firing predictions; callers only read them.)"""
     history = step_history(ticks, per_tick, start, end, share)
-    return history, {Semantics.CLOSED: RatioSeries(history, one_histogram=one_histogram),
+    return history, {Semantics.CLOSED: RatioSeries(history, one_histogram=one_histogram, trimmed=True),
                      Semantics.LEFT_OPEN: RatioSeries(history, Semantics.LEFT_OPEN, total_is_sum, bad_is_direct,
-                                                      one_histogram)}
+                                                      one_histogram, trimmed=True)}
 
 
 class EventScenarioSeries:

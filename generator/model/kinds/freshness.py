@@ -14,6 +14,7 @@ from typing import Any, Callable, TYPE_CHECKING
 from generator import conventions as c
 from generator.promql import builder as b
 from generator.model import fields
+from generator.model.windows import recorded_range
 from generator.model.durations import format_duration, parse_duration
 from generator.grafana.panels import Panel, Query, timeseries
 from generator.promql.selectors import Matcher, Selector, parse_selector
@@ -122,7 +123,7 @@ class Freshness(SLIKind):
         return rules
 
     def window_ratio_expr(self, slo: str, window: int, base: int = c.BASE_WINDOW_SECONDS) -> str:
-        return str(b.over_time("avg", b.of_slo(c.DATASET_STALE, slo), format_duration(window)))
+        return str(b.over_time("avg", b.of_slo(c.DATASET_STALE, slo), recorded_range(window, base)))
 
     def window_sums(self, slo: str, window: str) -> tuple[b.Expr, b.Expr]:
         """Stale ticks and all ticks: their ratio is the avg_over_time of the stale indicator."""
@@ -194,7 +195,7 @@ class FreshnessScenarioSeries:
             ratio = None
         else:
             history = stale_history(victim_values, self.victim.max_age_seconds)
-            ratio = {semantics: RatioSeries(history, semantics) for semantics in Semantics.ALL}
+            ratio = {semantics: RatioSeries(history, semantics, trimmed=True) for semantics in Semantics.ALL}
         metric = self.sli.selector()
 
         def upto(end: int) -> list[dict[str, Any]]:
