@@ -155,11 +155,85 @@ def _path_problems(files: dict[str, str]) -> list[tuple[str, str]]:
     return found
 
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_KEYS_SAFE_LOADER_REWRITES = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}   # flatten_mapping's
+_PLAIN_TAGS: dict[str, str] = {}   # plain scalar -> the tag the resolver gives it
+
+
+class _Rebuilt(Exception):
+    """A node the quick construction leaves to the loader's own."""
+
+
+class _CheckLoader(_Loader):  # type: ignore[misc, valid-type]
+    """The safe loader, quicker on what the generator writes: the resolver's answer is kept per plain
+    scalar, and mappings, sequences and strings are built directly (no generator per node). Anything
+    else (other tags, merge keys, an alias that recurses) raises _Rebuilt or fails, and the file is
+    then loaded by yaml.load_all itself, whose verdict is the one reported."""
+    state_generators: list[Any]
+    constructed_objects: dict[Any, Any]
+    recursive_objects: dict[Any, Any]
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _STR   # a quoted scalar, or a block: Resolver.resolve's answer too
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                if len(_PLAIN_TAGS) > 200_000:
+                    _PLAIN_TAGS.clear()
+                tag = _PLAIN_TAGS[value] = super().resolve(kind, value, (True, False))
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def build(self, node: Any) -> Any:
+        kind, tag = type(node), node.tag
+        if kind is yaml.ScalarNode:
+            return node.value if tag == _STR else self.construct_object(node)
+        if kind is yaml.MappingNode and tag == _MAP:
+            mapping = {}
+            for key_node, value_node in node.value:
+                if key_node.tag in _KEYS_SAFE_LOADER_REWRITES:
+                    raise _Rebuilt
+                key = self.build(key_node)
+                if isinstance(key, (dict, list)):
+                    raise _Rebuilt   # unhashable: the loader's own says so
+                mapping[key] = self.build(value_node)
+            return mapping
+        if kind is yaml.SequenceNode and tag == _SEQ:
+            return [self.build(item) for item in node.value]
+        raise _Rebuilt
+
+    def documents(self) -> list[Any]:
+        found = []
+        while self.check_node():
+            found.append(self.build(self.get_node()))
+            while self.state_generators:   # what construct_document finishes (a tagged scalar's collection)
+                generators, self.state_generators = self.state_generators, []
+                for generator in generators:
+                    for _ in generator:
+                        pass
+            self.constructed_objects = {}
+            self.recursive_objects = {}
+        return found
+
+
+def _load_all(text: str) -> list[Any]:
+    """yaml.load_all(text, Loader=_Loader) as a list: the same documents, or the same error."""
+    loader = _CheckLoader(text)
+    try:
+        return loader.documents()
+    except Exception:   # noqa: BLE001 (whatever it is, the loader's own decides)
+        pass
+    finally:
+        loader.dispose()
+    return list(yaml.load_all(text, Loader=_Loader))
+
+
 def _parse_one(path: str, text: str) -> tuple[list[Any] | None, str]:
     """The documents of a YAML file (None for JSON), or the reason it does not parse back."""
     try:
         if path.endswith((".yaml", ".yml")):
-            return list(yaml.load_all(text, Loader=_Loader)), ""
+            return _load_all(text), ""
         if path.endswith(".json"):
             json.loads(text)
     except (yaml.YAMLError, ValueError) as error:
@@ -239,19 +313,22 @@ class _PromtoolRun:
     error: str = ""
 
 
-def _promtool_start(promtool: str, rules: dict[str, str], scratch: str, prefix: str) -> _PromtoolRun:
-    run = _PromtoolRun(rules, scratch, {}, [])
-    index = 0
-    for share in (_shares(rules) if rules else []):
+def _promtool_start(promtool: str, rules: dict[str, str], scratch: str, prefix: str,
+                    run: _PromtoolRun | None = None) -> _PromtoolRun:
+    """promtool started on `rules`, as a new run or as more processes of `run` (its problems then
+    come sorted with the run's others)."""
+    if run is None:
+        run = _PromtoolRun({}, scratch, {}, [])
+    run.rules.update(rules)
+    for share in (_shares(rules) if rules and not run.error else []):
         local_names = []
         for path, text in share:
-            local = Path(scratch) / f"{prefix}{index}.yaml"
-            index += 1
+            local = Path(scratch) / f"{prefix}{len(run.names)}.yaml"
             local.write_text(text, encoding="utf-8")
             run.names[str(local)] = path
             local_names.append(str(local))
         # Into a file, not a pipe: a process is never held up writing while another is waited for.
-        output = Path(scratch) / f"{prefix}promtool-{len(run.processes)}.out"
+        output = Path(scratch) / f"{prefix}promtool-{len(run.processes)}.out"   # the prefix: one per run
         errors = output.with_suffix(".err")
         try:
             with output.open("wb") as out, errors.open("wb") as err:
@@ -298,9 +375,9 @@ def _promtool_finish(run: _PromtoolRun) -> list[tuple[str, str]]:
     return found
 
 
-def _promtool_stop(runs: list[_PromtoolRun]) -> None:
+def _promtool_stop(runs: dict[str, _PromtoolRun]) -> None:
     """Kill what still runs (the checks stopped on an error or an interrupt): nothing outlives them."""
-    for run in runs:
+    for run in runs.values():
         for process, _, _ in run.processes:
             if process.poll() is None:
                 process.kill()
@@ -347,25 +424,33 @@ def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple
     with _heap_frozen(), contextlib.ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="kfm-verify-"))
         found = _path_problems(files)
-        # The PrometheusRule files first: promtool checks their groups while the rest is parsed back.
-        parsed = {path: _parse_one(path, text) for path, text in files.items() if _is_prometheus_rule(path)}
-        rules = _rule_files(files, {path: documents for path, (documents, _) in parsed.items()})
-        newer = {path: text for path, text in rules.items() if _NEWER_THAN_2_42.search(text)} if tools.promtool3 else {}
-        runs: list[_PromtoolRun] = []
+        # promtool first on the plain rule files, then on the PrometheusRules' groups once those are
+        # parsed; it checks them while the rest is parsed back.
+        runs: dict[str, _PromtoolRun] = {}
         stack.callback(_promtool_stop, runs)   # before the scratch folder goes
-        if newer and tools.promtool3:
-            runs.append(_promtool_start(tools.promtool3, newer, scratch, "3-"))
-        if tools.promtool:
-            runs.append(_promtool_start(tools.promtool, {p: t for p, t in rules.items() if p not in newer}, scratch, ""))
-        else:
+
+        def check_rules(rules: dict[str, str]) -> None:
+            newer = {path: text for path, text in rules.items() if _NEWER_THAN_2_42.search(text)} \
+                if tools.promtool3 else {}
+            if newer and tools.promtool3:
+                runs["3"] = _promtool_start(tools.promtool3, newer, scratch, "3-", runs.get("3"))
+            if tools.promtool:
+                runs["2"] = _promtool_start(tools.promtool, {p: t for p, t in rules.items() if p not in newer},
+                                            scratch, "2-", runs.get("2"))
+        check_rules(_rule_files({path: text for path, text in files.items() if not _is_prometheus_rule(path)}))
+        parsed = {path: _parse_one(path, text) for path, text in files.items() if _is_prometheus_rule(path)}
+        check_rules(_rule_files({path: files[path] for path in parsed},
+                                {path: documents for path, (documents, _) in parsed.items()}))
+        if not tools.promtool:
             notes.append(f"note: promtool not found, rule files not checked here ({PROMTOOL_HELP}); make test checks them")
         for path, text in files.items():
             problem = parsed[path][1] if path in parsed else _parse_one(path, text)[1]
             if problem:
                 found.append((path, problem))
         found += _size_problems(files)
-        for run in runs:
-            found += _promtool_finish(run)
+        for version in ("3", "2"):   # the order the problems always came in
+            if version in runs:
+                found += _promtool_finish(runs[version])
     if any(p.startswith(c.OTEL_DIR) for p in files):
         if tools.collector:
             found += _collector_problems(tools.collector, files)
