@@ -143,9 +143,12 @@ def _double_quoted(text: str) -> str:
     return "".join(parts)
 
 
+_LINE_START = re.compile(r"^(?!$)", re.MULTILINE)   # where a line that is not empty starts
+
+
 class _Literal:
     """A `|` block scalar: its indicator line, then its lines, indented where it is written."""
-    __slots__ = ("indicator", "lines", "keeps", "ends_with_break")
+    __slots__ = ("indicator", "text", "keeps", "ends_with_break")
 
     def __init__(self, text: str):
         hints = ""
@@ -156,12 +159,13 @@ class _Literal:
         elif len(text) == 1 or text[-2] in _LINE_BREAKS:
             hints += "+"
         self.indicator = " |" + hints + "\n"
-        self.lines = text.split("\n")
+        self.text = text
         self.keeps = hints.endswith("+")   # the pure emitter then ends the stream with `...`
         self.ends_with_break = text.endswith("\n")
 
     def at(self, indent: str) -> str:
-        body = "\n".join(indent + line if line else "" for line in self.lines)
+        """Every line that is not empty indented (its only line breaks are \\n: the others are escaped)."""
+        body = _LINE_START.sub(indent, self.text)
         return self.indicator + body + ("" if self.ends_with_break else "\n")
 
 
