@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from sloth_side_by_side import METRIC, ours, sloth_spec  # noqa: E402
 
 from generator.prometheus.rules import slo_groups  # noqa: E402
+from generator.writer import yamlout  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
@@ -105,6 +106,7 @@ def main() -> int:
 
     def kfm_rules_once() -> None:
         slo_groups.cache_clear()   # every run computes from scratch, as one generator process does
+        yamlout.cache_clear()
         ours(n)
     kfm_rules = _median_time(kfm_rules_once, args.repeats)
     sloth_rules = sloth_generate_time(sloth, n, args.repeats)

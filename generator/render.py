@@ -30,6 +30,7 @@ from generator.prometheus import backend as prometheus
 from generator.model.kinds.events import simulated_scenario
 from generator.prometheus.rules import RuleCounts, slo_groups
 from generator.runbooks import backend as runbooks
+from generator.writer import yamlout
 
 Backend = Callable[[Catalog], dict[str, str]]
 
@@ -46,11 +47,12 @@ BACKENDS: tuple[tuple[str, Backend], ...] = (
 def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
     """Every backend's files (no two backends write one path), and the rule counts of the rules.
 
-    What the backends cache (an SLO's rule groups, a scenario's simulation) lives for one render: a
+    What the backends cache (an SLO's rule groups, a scenario's simulation, how YAML writes a string) lives for one render: a
     render starts from empty caches, so nothing computed for an earlier catalogue, or by other code,
     is reused."""
     slo_groups.cache_clear()
     simulated_scenario.cache_clear()
+    yamlout.cache_clear()
     files: dict[str, str] = {}
     owner: dict[str, str] = {}
     for name, backend in BACKENDS:

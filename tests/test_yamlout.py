@@ -47,3 +47,57 @@ def test_the_shapes_libyaml_writes_differently_take_the_pure_emitter():
         assert yamlout.dump(document, fast) != yamlout.dump(document, pure)   # still a difference worth routing
         assert not yamlout._libyaml_writes_it_the_same(document)
         assert yamlout.dump(document) == yamlout.dump(document, pure)
+
+
+# The direct writer (yamlout.emit): the pure-Python emitter's bytes, or None (then PyYAML writes it).
+LINES = st.lists(st.sampled_from(["", " ", "  x", "a", "b c", "a ", "- x", "key: v", "#", "'", '"', "\t", "é",
+                                  "{{ $value }}", "x:", "...", "---"]), min_size=1, max_size=5).map("\n".join)
+TRAILS = st.sampled_from(["", "\n", "\n\n", " ", "\n "])
+PROSE = (LINES | TEXT) .flatmap(lambda text: TRAILS.map(lambda tail: text + tail))
+ASCII = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=30)
+
+
+class Team(str):
+    pass
+
+
+class Level(int):
+    pass
+
+
+RICH_SCALARS = (PROSE | ASCII | st.integers(-10**20, 10**20) | st.floats() | st.booleans() | st.none()
+                | ASCII.map(Team) | st.integers(0, 9).map(Level))
+RICH_KEYS = ASCII | TEXT | st.sampled_from(["a" * 122, "b" * 123, "on", "1", "~", "x y", "&a", "-", "? q", "k\tv"])
+RICH = st.recursive(RICH_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.lists(inner, max_size=3).map(tuple)
+                    | st.dictionaries(RICH_KEYS, inner, max_size=4), max_leaves=40)
+TOPS = st.lists(RICH, max_size=4) | st.dictionaries(RICH_KEYS, RICH, max_size=5)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(TOPS)
+def test_the_direct_writer_writes_the_pure_emitters_bytes(document):
+    written = yamlout.emit(document)
+    if written is not None:
+        assert written == yamlout.dump(document, yamlout.PureDumper)
+    assert yamlout.dump(document) == yamlout.dump(document, yamlout.PureDumper)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TOPS, min_size=1, max_size=3))
+def test_the_direct_writer_writes_the_pure_emitters_streams(documents):
+    reference = yaml.dump_all(documents, Dumper=yamlout.PureDumper, sort_keys=False, default_flow_style=False,
+                              allow_unicode=True, width=1_000_000, indent=2, explicit_start=True)
+    written = yamlout.emit_all(documents)
+    if written is not None:
+        assert written == reference
+    assert yamlout.dump_all(documents) == reference
+
+
+def test_the_direct_writer_takes_the_generators_documents(rendered):
+    """It must not leave the project's files to PyYAML (else the speed is lost without a test failing)."""
+    for document in ({"groups": [{"name": "g", "rules": [{"record": "r", "expr": "sum(x{a=\"b\"})",
+                                                          "labels": {"slo": "s"}}]}]},
+                     {"summary": "a\nb\n", "runbook": "- step\n\n  more\n", "x": " lead", "y": "null", "z": 0.5}):
+        assert yamlout.emit(document) == yamlout.dump(document, yamlout.PureDumper)
+    for document in ({"a": "\U0001F525"}, {"": 1}, {"k" * 123: 1}, {1: "a"}, "scalar"):
+        assert yamlout.emit(document) is None or yamlout.emit(document) == yamlout.dump(document, yamlout.PureDumper)

@@ -12,9 +12,15 @@ touches out/:
   the binary built for this manifest is present.
 A failure names the definition that produced the file. A tool that is absent
 is said in one note line; `make test` (and CI) run with every tool present.
+
+promtool runs while Python parses the other files back (and, for a large output, as one process
+per core over a share of the files each): every file is still checked, and the problems come in
+the same order whatever finishes first.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -24,6 +30,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
 
 import yaml
 
@@ -148,16 +155,98 @@ def _path_problems(files: dict[str, str]) -> list[tuple[str, str]]:
     return found
 
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_KEYS_SAFE_LOADER_REWRITES = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}   # flatten_mapping's
+_PLAIN_TAGS: dict[str, str] = {}   # plain scalar -> the tag the resolver gives it
+
+
+class _Rebuilt(Exception):
+    """A node the quick construction leaves to the loader's own."""
+
+
+class _CheckLoader(_Loader):  # type: ignore[misc, valid-type]
+    """The safe loader, quicker on what the generator writes: the resolver's answer is kept per plain
+    scalar, and mappings, sequences and strings are built directly (no generator per node). Anything
+    else (other tags, merge keys, an alias that recurses) raises _Rebuilt or fails, and the file is
+    then loaded by yaml.load_all itself, whose verdict is the one reported."""
+    state_generators: list[Any]
+    constructed_objects: dict[Any, Any]
+    recursive_objects: dict[Any, Any]
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _STR   # a quoted scalar, or a block: Resolver.resolve's answer too
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                if len(_PLAIN_TAGS) > 200_000:
+                    _PLAIN_TAGS.clear()
+                tag = _PLAIN_TAGS[value] = super().resolve(kind, value, (True, False))
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def build(self, node: Any) -> Any:
+        kind, tag = type(node), node.tag
+        if kind is yaml.ScalarNode:
+            return node.value if tag == _STR else self.construct_object(node)
+        if kind is yaml.MappingNode and tag == _MAP:
+            mapping = {}
+            for key_node, value_node in node.value:
+                if key_node.tag in _KEYS_SAFE_LOADER_REWRITES:
+                    raise _Rebuilt
+                key = self.build(key_node)
+                if isinstance(key, (dict, list)):
+                    raise _Rebuilt   # unhashable: the loader's own says so
+                mapping[key] = self.build(value_node)
+            return mapping
+        if kind is yaml.SequenceNode and tag == _SEQ:
+            return [self.build(item) for item in node.value]
+        raise _Rebuilt
+
+    def documents(self) -> list[Any]:
+        found = []
+        while self.check_node():
+            found.append(self.build(self.get_node()))
+            while self.state_generators:   # what construct_document finishes (a tagged scalar's collection)
+                generators, self.state_generators = self.state_generators, []
+                for generator in generators:
+                    for _ in generator:
+                        pass
+            self.constructed_objects = {}
+            self.recursive_objects = {}
+        return found
+
+
+def _load_all(text: str) -> list[Any]:
+    """yaml.load_all(text, Loader=_Loader) as a list: the same documents, or the same error."""
+    loader = _CheckLoader(text)
+    try:
+        return loader.documents()
+    except Exception:   # noqa: BLE001 (whatever it is, the loader's own decides)
+        pass
+    finally:
+        loader.dispose()
+    return list(yaml.load_all(text, Loader=_Loader))
+
+
+def _parse_one(path: str, text: str) -> tuple[list[Any] | None, str]:
+    """The documents of a YAML file (None for JSON), or the reason it does not parse back."""
+    try:
+        if path.endswith((".yaml", ".yml")):
+            return _load_all(text), ""
+        if path.endswith(".json"):
+            json.loads(text)
+    except (yaml.YAMLError, ValueError) as error:
+        return None, f"does not parse back: {' '.join(str(error).split())[:200]}"
+    return None, ""
+
+
 def _parse_problems(files: dict[str, str]) -> list[tuple[str, str]]:
     found = []
     for path, text in files.items():
-        try:
-            if path.endswith((".yaml", ".yml")):
-                list(yaml.load_all(text, Loader=_Loader))
-            elif path.endswith(".json"):
-                json.loads(text)
-        except (yaml.YAMLError, ValueError) as error:
-            found.append((path, f"does not parse back: {' '.join(str(error).split())[:200]}"))
+        _, problem = _parse_one(path, text)
+        if problem:
+            found.append((path, problem))
     return found
 
 
@@ -173,48 +262,137 @@ def _size_problems(files: dict[str, str]) -> list[tuple[str, str]]:
     return found
 
 
-def _rule_files(files: dict[str, str]) -> dict[str, str]:
-    """Rule-file texts promtool should check: plain rule files, and each PrometheusRule's groups."""
+def _is_prometheus_rule(path: str) -> bool:
+    return path.startswith(c.GITOPS_BASE + "/prometheusrules/")
+
+
+def _rule_files(files: dict[str, str], parsed: dict[str, list[Any] | None] | None = None) -> dict[str, str]:
+    """Rule-file texts promtool should check: plain rule files, and each PrometheusRule's groups.
+    `parsed`: the PrometheusRule files' documents where already parsed (a file that is not one
+    document holding spec.groups is left to the parse check)."""
     found = {path: text for path, text in files.items()
              if path.startswith("prometheus/") and path.endswith(".rules.yaml")}
     for path, text in files.items():
-        if path.startswith(c.GITOPS_BASE + "/prometheusrules/"):
+        if _is_prometheus_rule(path):
+            documents = parsed[path] if parsed is not None and path in parsed \
+                else _parse_one(path, text)[0]
             try:
-                document = yaml.load(text, Loader=_Loader)
-                found[path] = yamlout.dump({"groups": document["spec"]["groups"]})
-            except (yaml.YAMLError, TypeError, KeyError):
+                if documents is None or len(documents) != 1:
+                    raise TypeError("not one document")
+                found[path] = yamlout.dump({"groups": documents[0]["spec"]["groups"]})
+            except (TypeError, KeyError):
                 pass  # reported by the parse check
     return found
 
 
-def _promtool_problems(promtool: str, rules: dict[str, str]) -> list[tuple[str, str]]:
+PARALLEL_BYTES = 2_000_000   # rule text above which promtool runs as one process per core
+
+
+def _shares(rules: dict[str, str]) -> list[list[tuple[str, str]]]:
+    """The rule files in sorted order, cut into one contiguous share per promtool process, alike in size."""
+    ordered = sorted(rules.items())
+    total = sum(len(text) for _, text in ordered)
+    count = min(os.cpu_count() or 1, 4, len(ordered)) if total > PARALLEL_BYTES else 1
+    shares: list[list[tuple[str, str]]] = [[]]
+    done = 0
+    for item in ordered:
+        if done >= total * len(shares) / count and len(shares) < count:
+            shares.append([])
+        shares[-1].append(item)
+        done += len(item[1])
+    return shares
+
+
+@dataclass
+class _PromtoolRun:
+    """`promtool check rules` started on some of the rule files, in the background."""
+    rules: dict[str, str]
+    scratch: str
+    names: dict[str, str]                          # scratch file -> rendered path, for all the runs' files
+    processes: list[tuple["subprocess.Popen[bytes]", Path, Path]]   # each with the files its stdout, stderr go to
+    error: str = ""
+
+
+def _promtool_start(promtool: str, rules: dict[str, str], scratch: str, prefix: str,
+                    run: _PromtoolRun | None = None) -> _PromtoolRun:
+    """promtool started on `rules`, as a new run or as more processes of `run` (its problems then
+    come sorted with the run's others)."""
+    if run is None:
+        run = _PromtoolRun({}, scratch, {}, [])
+    run.rules.update(rules)
+    for share in (_shares(rules) if rules and not run.error else []):
+        local_names = []
+        for path, text in share:
+            local = Path(scratch) / f"{prefix}{len(run.names)}.yaml"
+            local.write_text(text, encoding="utf-8")
+            run.names[str(local)] = path
+            local_names.append(str(local))
+        # Into a file, not a pipe: a process is never held up writing while another is waited for.
+        output = Path(scratch) / f"{prefix}promtool-{len(run.processes)}.out"   # the prefix: one per run
+        errors = output.with_suffix(".err")
+        try:
+            with output.open("wb") as out, errors.open("wb") as err:
+                run.processes.append((subprocess.Popen(
+                    [promtool, "check", "rules", "--lint=duplicate-rules", "--lint-fatal", *local_names],
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=err), output, errors))
+        except OSError as error:
+            run.error = f"promtool could not run: {error}"
+            break
+    return run
+
+
+def _promtool_finish(run: _PromtoolRun) -> list[tuple[str, str]]:
+    rules = run.rules
     if not rules:
         return []
-    with tempfile.TemporaryDirectory(prefix="kfm-verify-") as scratch:
-        names = {}
-        for index, (path, text) in enumerate(sorted(rules.items())):
-            local = Path(scratch) / f"{index}.yaml"
-            local.write_text(text, encoding="utf-8")
-            names[str(local)] = path
+    failed: list[str] = []   # the stderr (else stdout) of each process that failed
+    for process, output, errors in run.processes:
         try:
-            result = subprocess.run([promtool, "check", "rules", "--lint=duplicate-rules", "--lint-fatal", *names],
-                                    capture_output=True, text=True, timeout=TOOL_TIMEOUT)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return [(sorted(rules)[0], f"promtool could not run: {error}")]
-    if result.returncode == 0:
+            process.wait(timeout=TOOL_TIMEOUT)
+        except subprocess.TimeoutExpired as error:
+            process.kill()
+            process.wait()
+            run.error = run.error or f"promtool could not run: {error}"
+            continue
+        if process.returncode != 0:
+            failed.append(errors.read_text(encoding="utf-8", errors="replace")
+                          or output.read_text(encoding="utf-8", errors="replace"))
+    if run.error:
+        return [(sorted(rules)[0], run.error)]
+    if not failed:
         return []
-    errors: dict[str, list[str]] = {}
-    for line in result.stderr.splitlines():  # "<file>: group ..., rule N, "name": what is wrong"
-        scratch_name = next((name for name in names if line.startswith(name + ":")), None)
+    refused: dict[str, list[str]] = {}
+    for line in "".join(failed).splitlines():  # "<file>: group ..., rule N, "name": what is wrong"
+        scratch_name = next((name for name in run.names if line.startswith(name + ":")), None)
         if scratch_name is not None:
-            errors.setdefault(names[scratch_name], []).append(line[len(scratch_name) + 1:].strip())
+            refused.setdefault(run.names[scratch_name], []).append(line[len(scratch_name) + 1:].strip())
     found = [(path, f"promtool check rules refuses it: {'; '.join(lines)[:400]}"
                     + (f" ({NEWER_HELP})" if _NEWER_THAN_2_42.search(rules[path]) else ""))
-             for path, lines in sorted(errors.items())]
+             for path, lines in sorted(refused.items())]
     if not found:
         found.append((sorted(rules)[0], "promtool check rules failed: "
-                      + " ".join((result.stderr or result.stdout).replace(scratch, "").split())[:300]))
+                      + " ".join(failed[0].replace(run.scratch, "").split())[:300]))
     return found
+
+
+def _promtool_stop(runs: dict[str, _PromtoolRun]) -> None:
+    """Kill what still runs (the checks stopped on an error or an interrupt): nothing outlives them."""
+    for run in runs.values():
+        for process, _, _ in run.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@contextlib.contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """The rendered output and the catalogue stay alive through the checks: the garbage collector need
+    not walk them again at every collection the parsing triggers (that tripled the parse time)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _collector_problems(collector: str, files: dict[str, str]) -> list[tuple[str, str]]:
@@ -242,16 +420,37 @@ def _collector_problems(collector: str, files: dict[str, str]) -> list[tuple[str
 def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple[list[Problem], list[str]]:
     """Problems of the rendered files (each naming the definition behind it), and notes on tools not run."""
     owners = _Owners(catalog)
-    found = _path_problems(files) + _parse_problems(files) + _size_problems(files)
     notes = []
-    rules = _rule_files(files)
-    newer = {path: text for path, text in rules.items() if _NEWER_THAN_2_42.search(text)} if tools.promtool3 else {}
-    if newer and tools.promtool3:
-        found += _promtool_problems(tools.promtool3, newer)
-    if tools.promtool:
-        found += _promtool_problems(tools.promtool, {p: t for p, t in rules.items() if p not in newer})
-    else:
-        notes.append(f"note: promtool not found, rule files not checked here ({PROMTOOL_HELP}); make test checks them")
+    with _heap_frozen(), contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="kfm-verify-"))
+        found = _path_problems(files)
+        # promtool first on the plain rule files, then on the PrometheusRules' groups once those are
+        # parsed; it checks them while the rest is parsed back.
+        runs: dict[str, _PromtoolRun] = {}
+        stack.callback(_promtool_stop, runs)   # before the scratch folder goes
+
+        def check_rules(rules: dict[str, str]) -> None:
+            newer = {path: text for path, text in rules.items() if _NEWER_THAN_2_42.search(text)} \
+                if tools.promtool3 else {}
+            if newer and tools.promtool3:
+                runs["3"] = _promtool_start(tools.promtool3, newer, scratch, "3-", runs.get("3"))
+            if tools.promtool:
+                runs["2"] = _promtool_start(tools.promtool, {p: t for p, t in rules.items() if p not in newer},
+                                            scratch, "2-", runs.get("2"))
+        check_rules(_rule_files({path: text for path, text in files.items() if not _is_prometheus_rule(path)}))
+        parsed = {path: _parse_one(path, text) for path, text in files.items() if _is_prometheus_rule(path)}
+        check_rules(_rule_files({path: files[path] for path in parsed},
+                                {path: documents for path, (documents, _) in parsed.items()}))
+        if not tools.promtool:
+            notes.append(f"note: promtool not found, rule files not checked here ({PROMTOOL_HELP}); make test checks them")
+        for path, text in files.items():
+            problem = parsed[path][1] if path in parsed else _parse_one(path, text)[1]
+            if problem:
+                found.append((path, problem))
+        found += _size_problems(files)
+        for version in ("3", "2"):   # the order the problems always came in
+            if version in runs:
+                found += _promtool_finish(runs[version])
     if any(p.startswith(c.OTEL_DIR) for p in files):
         if tools.collector:
             found += _collector_problems(tools.collector, files)

@@ -23,6 +23,7 @@ from grafanalib._gen import DashboardEncoder
 from generator import conventions as c
 from generator.promql import builder as b
 from generator.promql.selectors import Matcher, Selector
+from generator.writer import jsonout
 
 SCHEMA_VERSION = 39  # Grafana 10.4 to 12 read and keep it
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -209,7 +210,9 @@ def _normalize(data: dict[str, Any], links: list[dict[str, Any]]) -> dict[str, A
 
 
 def to_text(board: dict[str, Any]) -> str:
-    return json.dumps(board, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The dashboard's file: json.dumps(board, indent=2, sort_keys=True, ensure_ascii=False), written
+    by jsonout (the same bytes, without the standard library's Python encoder)."""
+    return jsonout.dumps(board) + "\n"
 
 
 def link_to(uid: str, title: str, tooltip: str = "") -> dict[str, Any]:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import operator
+import weakref
 
 from dataclasses import dataclass
 from fractions import Fraction
@@ -41,11 +43,13 @@ from generator.model.slo import SLO
 from generator.model.windows import PAGE, TICKET, TIERS, WindowPair
 
 TOLERANCE = 1            # ticks either side of a predicted transition
+# Per simulated series (shared by alike SLOs, see simulated_scenario): (pairs, budget, min_events) -> tie?
+_TIES: weakref.WeakKeyDictionary[RatioSeries, dict[tuple[Any, ...], bool]] = weakref.WeakKeyDictionary()
 
 
 # --- checks -----------------------------------------------------------------
 
-_at = tick_text
+_at = functools.lru_cache(maxsize=4096)(tick_text)   # a few hundred ticks, asked for again and again
 
 
 def _alerts_selector(matchers: dict[str, str]) -> str:
@@ -95,19 +99,22 @@ States = dict[str, list[bool]]  # Semantics -> firing at each tick
 
 def _changes(states: list[bool], start: int) -> list[tuple[int, bool]]:
     """(tick, new state) of each transition at or after `start`."""
-    found, previous = [], states[start - 1] if start > 0 else False
-    for k in range(start, len(states)):
-        if states[k] != previous:
-            previous = states[k]
-            found.append((k, previous))
-    return found
+    flags = bytes(states)
+    found: list[tuple[int, bool]] = []
+    previous = bool(flags[start - 1]) if start > 0 else False
+    k = start
+    while True:   # the next tick in the other state, found by bytes.find: a run is thousands of ticks
+        k = flags.find(b"\x00" if previous else b"\x01", k)
+        if k < 0:
+            return found
+        previous = not previous
+        found.append((k, previous))
 
 
-def _transition_checks(slo: SLO, pair: WindowPair, runs: States, extra: dict[str, str],
+def _transition_checks(alert: dict[str, Any], runs: States, extra: dict[str, str],
                        start: int, why: list[str], label: str) -> list[dict[str, Any]]:
-    """Assert each firing start and stop after `start` within one evaluation interval, on both
-    Prometheus 2.x and 3.x: before the earlier predicted tick and after the later one."""
-    alert = burn_alert(slo, pair)
+    """Assert each firing start and stop of a pair's `alert` after `start` within one evaluation
+    interval, on both Prometheus 2.x and 3.x: before the earlier predicted tick and after the later one."""
     name = alert["labels"][c.TIER_LABEL]
     tier = {"alertname": alert["alert"], c.TIER_LABEL: name, "alertstate": "firing"}
     closed, left_open = runs[Semantics.CLOSED], runs[Semantics.LEFT_OPEN]
@@ -159,6 +166,14 @@ class _Scenarios:
         self.series = slo.sli.scenario_series(slo)
         self.extra = dict(self.series.labels)
         self.min_events = slo.alerting.min_events if slo.sli.counts_events else 0
+        self._alerts: dict[WindowPair, dict[str, Any]] = {}
+
+    def alert(self, pair: WindowPair) -> dict[str, Any]:
+        """The pair's burn alert, built once for the SLO's scenarios (they read it, never change it)."""
+        found = self._alerts.get(pair)
+        if found is None:
+            found = self._alerts[pair] = burn_alert(self.slo, pair)
+        return found
 
     def _states(self, ratios: Ratios) -> dict[WindowPair, States]:
         return {p: {sem: firing_ticks(series, p, self.budget, self.min_events) for sem, series in ratios.items()}
@@ -170,7 +185,15 @@ class _Scenarios:
     def _tie(self, series: RatioSeries) -> bool:
         """Whether some window's ratio sits on a threshold long enough that float64 could fire it
         (or not) more than the tolerance apart from the prediction: the scenario then picks another
-        rate. A ratio that only passes through a threshold moves a transition by one tick at most."""
+        rate. A ratio that only passes through a threshold moves a transition by one tick at most.
+        Alike SLOs share their simulated series: the answer is kept with the series."""
+        answers = _TIES.setdefault(series, {})
+        key = (tuple(self.pairs), self.budget, self.min_events)
+        if key not in answers:
+            answers[key] = self._find_tie(series)
+        return answers[key]
+
+    def _find_tie(self, series: RatioSeries) -> bool:
         for pair in self.pairs:
             # The comparisons differ between the two thresholds only for a ratio in (low, high]: without
             # one, the two predictions are the same and need not be computed.
@@ -180,11 +203,9 @@ class _Scenarios:
                 continue
             low = firing_ticks(series, pair, self.budget, self.min_events, -TIE)
             high = firing_ticks(series, pair, self.budget, self.min_events, TIE)
-            run = 0
-            for a, b in zip(low, high):
-                run = run + 1 if a != b else 0
-                if run > TOLERANCE:
-                    return True
+            differs = bytes(map(operator.ne, low, high))
+            if b"\x01" * (TOLERANCE + 1) in differs:   # more than TOLERANCE ticks in a row
+                return True
         return False
 
     def _slo_quiet(self, tick: int, **extra: str) -> dict[str, Any]:
@@ -241,7 +262,7 @@ class _Scenarios:
         end = _settled(states)
         checks = []
         for pair, runs in states.items():
-            checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "outage")
+            checks += _transition_checks(self.alert(pair), _upto(runs, end), self.extra, 1, why, "outage")
         checks += self.series.outage_checks(self.slo, end)
         alert_tests = []
         if self.slo.query_offset_seconds:
@@ -288,7 +309,7 @@ class _Scenarios:
         end = _settled(states)
         checks = []
         for pair, runs in states.items():
-            checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "fast burn")
+            checks += _transition_checks(self.alert(pair), _upto(runs, end), self.extra, 1, why, "fast burn")
         return self._scenario("fast burn", why, end, run.series, checks)
 
     def annotations(self) -> Scenario | None:
@@ -298,7 +319,7 @@ class _Scenarios:
         run = self.series.all_bad(ticks)
         tests = []
         for tier in TIERS:
-            alerts = [burn_alert(self.slo, p) for p in self.pairs if p.tier == tier]
+            alerts = [self.alert(p) for p in self.pairs if p.tier == tier]
             if not alerts:
                 continue
             expected = []
@@ -332,7 +353,7 @@ class _Scenarios:
                         return None
                     raise AssertionError(f"{self.slo.name}: slow burn predicted to page; the scenario is wrong")
                 continue
-            checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, 1, why, "slow burn")
+            checks += _transition_checks(self.alert(pair), _upto(runs, end), self.extra, 1, why, "slow burn")
         checks += [self._slo_quiet(k, severity=PAGE) for k in sorted({start, (start + end) // 2, end})]
         return self._scenario("slow burn", why, end, run.series, checks)
 
@@ -361,7 +382,7 @@ class _Scenarios:
         end = _settled(states, back)
         checks = []
         for pair, runs in states.items():
-            checks += _transition_checks(self.slo, pair, _upto(runs, end), self.extra, back, why, "recovery")
+            checks += _transition_checks(self.alert(pair), _upto(runs, end), self.extra, back, why, "recovery")
         checks.append(self._slo_quiet(end))
         return self._scenario("recovery", why, end, series, checks)
 

@@ -29,11 +29,24 @@ def decimal_text(value: Fraction) -> str:
     return format(dec, "f")
 
 
+_NOTATIONS: dict[tuple[tuple[int, ...], int], str] = {}   # alike SLOs write the same simulated counters
+
+
 def notation(values: list[int], scale: int = 1) -> str:
     """promtool's expanding notation: 'a+bxn' is a, a+b, ..., a+n*b (n+1 values).
 
     `values` are integers in units of 1/scale.
     """
+    key = (tuple(values), scale)
+    found = _NOTATIONS.get(key)
+    if found is None:
+        if len(_NOTATIONS) > 10_000:
+            _NOTATIONS.clear()
+        found = _NOTATIONS[key] = _notation(values, scale)
+    return found
+
+
+def _notation(values: list[int], scale: int) -> str:
     parts = []
     i = 0
     while i < len(values):

@@ -25,8 +25,13 @@ class SelectorError(ValueError):
 _QUOTED = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+_NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+
+
 def quote(value: str) -> str:
     """A PromQL (and promtool series) string literal of any label value: the one place values are quoted."""
+    if not _NEEDS_ESCAPE.search(value):   # most values: nothing to escape, no loop over characters
+        return '"' + value + '"'
     out = []
     for char in value:
         if char in _QUOTED:

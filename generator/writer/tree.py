@@ -34,21 +34,43 @@ class OutputError(Exception):
     """The output folder cannot be written (read-only, not a folder, disk full): one line for the user."""
 
 
-def _inside(directory: Path, relative: str) -> Path:
-    """The file's path under `directory`; refuses any path that would leave it."""
+class _Resolved:
+    """Path.resolve() for many files of one tree: each folder resolved once (a file's path resolves
+    to its folder's, then through the file itself only where that is a symbolic link)."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory.resolve()
+        self.folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        folder = self.folders.get(path.parent)
+        if folder is None:
+            folder = self.folders[path.parent] = path.parent.resolve()
+        candidate = folder / path.name
+        return candidate.resolve() if candidate.is_symlink() else candidate
+
+
+def _inside(directory: Path, relative: str, resolved: _Resolved | None = None) -> Path:
+    """The file's path under `directory` (`resolved`: resolutions under it, kept across its files);
+    refuses any path that would leave it."""
     pure = PurePosixPath(relative)
     if (pure.is_absolute() or "\\" in relative or any(part in ("", ".", "..") for part in relative.split("/"))):
         raise OutputError(f"refusing to write {relative!r}: the path would leave {directory.name}/")
     path = directory / relative
-    if not path.resolve().is_relative_to(directory.resolve()):
+    resolved = resolved or _Resolved(directory)
+    if not resolved(path).is_relative_to(resolved.directory):
         raise OutputError(f"refusing to write {relative!r}: the path would leave {directory.name}/")
     return path
 
 
 def write_files(directory: Path, files: dict[str, str]) -> None:
+    resolved = _Resolved(directory)
+    made: set[Path] = set()
     for relative, text in sorted(files.items()):
-        path = _inside(directory, relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = _inside(directory, relative, resolved)
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text if text.endswith("\n") else text + "\n")
 
@@ -90,8 +112,9 @@ def _locked(folder: Path) -> Iterator[None]:
 def write_tree(out: Path, files: dict[str, str]) -> None:
     """Write the tree atomically. Raises OutputError for what the user must fix; out/ is then as it was."""
     out = out.absolute()
+    resolved = _Resolved(out)
     for relative in files:
-        _inside(out, relative)
+        _inside(out, relative, resolved)
     _refuse(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
