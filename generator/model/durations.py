@@ -5,6 +5,7 @@ years are left out on purpose so that "30d" is never written two ways.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
@@ -24,6 +25,7 @@ def parse_duration(text: str) -> int:
     return seconds
 
 
+@functools.lru_cache(maxsize=4096)   # the same few windows, hundreds of thousands of times in a large render
 def format_duration(seconds: int) -> str:
     """Canonical text: largest units first, zero parts left out ("2d19h12m")."""
     if seconds <= 0 or seconds != int(seconds):

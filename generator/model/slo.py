@@ -1,6 +1,8 @@
 """The SLO definition model: frozen, typed, validated at construction."""
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -435,6 +437,10 @@ class SLO:
 
     def all_pairs(self) -> tuple[WindowPair, ...]:
         """The page pairs, then the ticket pairs; long ticket windows marked where they read tiles."""
+        return self._all_pairs
+
+    @functools.cached_property
+    def _all_pairs(self) -> tuple[WindowPair, ...]:   # every backend asks, many times per SLO
         pairs = self._declared_pairs(PAGE) + self._declared_pairs(TICKET)
         return tiled_pairs(pairs, self.period_seconds) if self.reads_tiles else pairs
 
