@@ -5,7 +5,7 @@ Two or three groups per SLO. The alerting group, in evaluation order: constants
 ratios for every window the alerts read, then the alerts; keeping them in
 one group means every alert sees recordings of the same evaluation tick. The tiles
 group (every 5m; model/windows.py): bad and total sums over 10m, which long ticket
-windows and the period read at 10m steps. The budget group (every 2m), which no alert
+windows and the period read at 10m steps. The budget group (every 4m), which no alert
 reads: objective and budget constants, the traffic-weighted period ratio, the remaining
 budget and burn rates.
 """
