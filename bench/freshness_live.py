@@ -3,9 +3,10 @@ into the pinned Prometheus 3 server on 127.0.0.1, with 10,000 last-success gauge
 exporter. Reports evaluation failures and each rule group's last duration against its interval
 (`prometheus_rule_group_last_duration_seconds`, `prometheus_rule_group_interval_seconds`).
 
-Groups and scrapes run every 15s here (the rendered expressions are untouched; the budget group's 2m
-interval is shortened the same way), so a few evaluations happen within a minute; at production's 1m
-the same durations are four times as far under their interval.
+Groups and scrapes run every 15s here (the rendered expressions are untouched; the tiles' 5m and the
+budget group's 4m intervals are shortened the same way), so a few evaluations happen within a minute. The
+verdict is against each group's production interval (its own, or the global 1m); the share of the 15s
+it ran at here is printed beside it.
 """
 from __future__ import annotations
 
@@ -34,10 +35,12 @@ from live_prometheus import free_port, stop_process, wait_ready  # noqa: E402
 from prometheus_tools import build_prometheus3  # noqa: E402
 
 from generator import conventions as c  # noqa: E402
+from generator.model.durations import parse_duration  # noqa: E402
 from generator.prometheus.rules import slo_groups  # noqa: E402
 from generator.writer import yamlout  # noqa: E402
 
 INTERVAL = "15s"
+PRODUCTION_INTERVAL = "1m"   # the global evaluation interval the alerting groups run at
 
 
 def exporter(count: int) -> tuple[ThreadingHTTPServer, int]:
@@ -89,6 +92,8 @@ def main() -> int:
         return 1
     slo = freshness_slo(args.datasets)
     groups = slo_groups(slo)[0]
+    # what each group runs at in production: its own interval, or the global 1m
+    rendered = {g["name"]: parse_duration(g.get("interval", PRODUCTION_INTERVAL)) for g in groups}
     groups = [{**g, "interval": INTERVAL} if "interval" in g else g for g in groups]
     server, port = exporter(args.datasets)
     with tempfile.TemporaryDirectory() as folder:
@@ -120,15 +125,18 @@ def main() -> int:
     print(f"{args.datasets} datasets, {len(groups)} groups, {sum(len(g['rules']) for g in groups)} rules; "
           f"rule evaluations {evaluations:.0f}, failures {failures:.0f}; datasets with a staleness series "
           f"{stale[0]:.0f}, of them stale {stale[1]:.0f}")
-    print(f"{'group':<60} {'last duration s':>15} {'interval s':>10} {'share':>7}")
-    worst = 0.0
+    print(f"{'group':<50} {'last duration s':>15} {'here s':>7} {'share':>7} {'production s':>12} {'share':>7}")
+    worst = worst_here = 0.0
     for key in sorted(durations):
-        share = durations[key] / intervals.get(key, float("nan"))
-        worst = max(worst, share)
-        group = re.search(r'rule_group="[^"]*;([^"]+)"', key)
-        print(f"{(group.group(1) if group else key):<60} {durations[key]:>15.4f} {intervals.get(key, 0):>10.0f} "
-              f"{share:>7.2%}")
-    print(f"\nworst group: {worst:.2%} of its interval (target: under 10%); evaluation failures: {failures:.0f}")
+        name = re.search(r'rule_group="[^"]*;([^"]+)"', key)
+        group = name.group(1) if name else key
+        here = durations[key] / intervals.get(key, float("nan"))
+        share = durations[key] / rendered[group]
+        worst, worst_here = max(worst, share), max(worst_here, here)
+        print(f"{group:<50} {durations[key]:>15.4f} {intervals.get(key, 0):>7.0f} {here:>7.2%} "
+              f"{rendered[group]:>12} {share:>7.2%}")
+    print(f"\nworst group: {worst:.2%} of its production interval (target: under 10%), {worst_here:.2%} of the "
+          f"{INTERVAL} it ran at here; evaluation failures: {failures:.0f}")
     return 0 if failures == 0 and worst < 0.10 and stale == (args.datasets, 0) else 1
 
 
