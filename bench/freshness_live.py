@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -43,13 +44,12 @@ INTERVAL = "15s"
 PRODUCTION_INTERVAL = "1m"   # the global evaluation interval the alerting groups run at
 
 
-def exporter(count: int) -> tuple[ThreadingHTTPServer, int]:
-    """Serves `count` last-success gauges, every dataset refreshed a minute ago."""
+def serve_metrics(exposition: Callable[[], bytes]) -> tuple[ThreadingHTTPServer, int]:
+    """A /metrics endpoint on a free 127.0.0.1 port, served from a background thread: each scrape gets
+    `exposition()` (the text exposition format)."""
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            now = time.time() - 60
-            body = "".join(f'{c.DATASET_LAST_SUCCESS}{{dataset="dataset-{i:04d}"}} {now:.3f}\n'
-                           for i in range(count)).encode()
+            body = exposition()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; version=0.0.4")
             self.send_header("Content-Length", str(len(body)))
@@ -63,6 +63,15 @@ def exporter(count: int) -> tuple[ThreadingHTTPServer, int]:
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, port
+
+
+def exporter(count: int) -> tuple[ThreadingHTTPServer, int]:
+    """Serves `count` last-success gauges, every dataset refreshed a minute ago."""
+    def exposition() -> bytes:
+        now = time.time() - 60
+        return "".join(f'{c.DATASET_LAST_SUCCESS}{{dataset="dataset-{i:04d}"}} {now:.3f}\n'
+                       for i in range(count)).encode()
+    return serve_metrics(exposition)
 
 
 def _query(port: int, expr: str) -> float:

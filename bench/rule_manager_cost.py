@@ -39,12 +39,11 @@ import signal
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
@@ -56,7 +55,7 @@ for path in (ROOT, ROOT / "tests", BENCH):
         sys.path.insert(0, str(path))
 
 from eval_cost import SLO_NAME, ratio, sloth_rules, table  # noqa: E402
-from live_prometheus import free_port  # noqa: E402
+from freshness_live import serve_metrics  # noqa: E402
 from prometheus_tools import build_prometheus3, version_of  # noqa: E402
 from sloth_side_by_side import METRIC, ours  # noqa: E402
 from tsdb_backfill import PrometheusOnData  # noqa: E402
@@ -96,21 +95,7 @@ class Traffic:
 
 def start_exporter(traffic: Traffic) -> ThreadingHTTPServer:
     """One pod's /metrics on a free 127.0.0.1 port, served from a background thread."""
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            body = traffic.exposition()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve_metrics(traffic.exposition)[0]
 
 
 # ---------------------------------------------------------------- readings
