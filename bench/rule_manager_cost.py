@@ -45,6 +45,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterable
 
 import yaml
 
@@ -55,6 +56,7 @@ for path in (ROOT, ROOT / "tests", BENCH):
         sys.path.insert(0, str(path))
 
 from eval_cost import SLO_NAME, ratio, sloth_rules, table  # noqa: E402
+from generator.model.durations import parse_duration  # noqa: E402
 from freshness_live import serve_metrics  # noqa: E402
 from prometheus_tools import build_prometheus3, version_of  # noqa: E402
 from sloth_side_by_side import METRIC, ours  # noqa: E402
@@ -313,11 +315,20 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
+def measured_minutes(rule_texts: Iterable[str]) -> float:
+    """Minutes for MIN_EVALUATIONS evaluations of the slowest group of any rule file, plus one."""
+    slowest = max(parse_duration(group.get("interval", "1m")) for text in rule_texts
+                  for group in yaml.safe_load(text)["groups"])
+    return MIN_EVALUATIONS * slowest / 60 + 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slos", type=int, default=10, help="availability SLOs, one per route (default 10)")
     parser.add_argument("--pods", type=int, default=5, help="scrape targets, each serving every route (default 5)")
-    parser.add_argument("--minutes", type=float, default=10, help="measured minutes, after the warm-up (default 10)")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help=f"measured minutes, after the warm-up (default: long enough for {MIN_EVALUATIONS} "
+                             "evaluations of the slowest group, plus one minute: 16 with kfm's 5m tiles)")
     parser.add_argument("--warmup-minutes", type=float, default=2,
                         help="minutes of scraping and evaluation before the measurement starts (default 2)")
     args = parser.parse_args()
@@ -342,7 +353,7 @@ def main() -> int:
                 rule_file.write_text(text)
                 servers[tool] = ScrapingPrometheus(folder / f"server-{tool}", rule_file, targets)
                 servers[tool].start()
-            observe(servers, runs, args.warmup_minutes * 60, args.minutes)
+            observe(servers, runs, args.warmup_minutes * 60, args.minutes or measured_minutes(texts.values()))
             found = [p for tool, server in servers.items() for p in problems(server, runs[tool], args.slos, args.pods)]
         finally:
             for server in servers.values():
