@@ -276,7 +276,7 @@ def report(runs: dict[str, Run], args: argparse.Namespace, binary: str) -> None:
     print(f"# Rule-manager cost over live traffic: {args.slos} availability SLOs, {args.pods} pods x "
           f"{len(STATUS_SHARES)} statuses per route\n")
     print(f"Prometheus {version_of(binary)}, two servers at once, both scraping the same {args.pods} exporters "
-          f"every {SCRAPE_INTERVAL}; global evaluation interval {EVAL_INTERVAL} (kfm's budget groups 2m); "
+          f"every {SCRAPE_INTERVAL}; global evaluation interval {EVAL_INTERVAL} (kfm's tiles and budget groups keep their own, 5m and 4m); "
           f"{args.warmup_minutes:g} min warm-up, then {span:.1f} min measured, /metrics read every "
           f"{SAMPLE_EVERY}s, one `prometheus_rule_group_last_duration_seconds` kept per evaluation. "
           f"The traffic is only minutes old: the 30d, 3d and 1d windows read minutes of data, so this is "
