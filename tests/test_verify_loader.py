@@ -43,3 +43,28 @@ def test_the_quick_loader_gives_what_load_all_gives(text):
 def test_on_what_the_writer_writes(documents):
     text = yamlout.dump_all(documents)
     assert quick(text) == standard(text)
+
+
+def syntax_only(text):
+    """The verdict of the check on a file whose data no check reads: libyaml's parser, every event."""
+    return "error" if verify._parse_one("x.yaml", text, documents=False)[1] else "ok"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(PIECES, max_size=6).map("".join))
+def test_the_syntax_check_refuses_what_the_parser_refuses(text):
+    """A file the syntax check accepts parses to the end; one it refuses, yaml.load_all refuses too.
+    Only what the composer and the constructor add (anchors, tags, complex keys, bad dates: nothing the
+    writer emits for the generator's data) can pass it."""
+    verdict, detail = standard(text)
+    if syntax_only(text) == "error":
+        assert verdict == "error", text
+    elif verdict == "error":
+        assert detail.startswith(("ConstructorError", "ComposerError", "ValueError", "TypeError")), (text, detail)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.text(max_size=10), st.text(max_size=20) | st.integers() | st.none()
+                                | st.lists(st.text(max_size=5), max_size=3), max_size=4), max_size=3))
+def test_the_syntax_check_accepts_what_the_writer_writes(documents):
+    assert syntax_only(yamlout.dump_all(documents)) == "ok"

@@ -4,18 +4,22 @@
 touches out/:
 - every path stays inside out/ (relative, no `..`, no two paths that differ
   only in case, names short enough for any file system);
-- every YAML and JSON file parses back;
+- every YAML and JSON file parses back (the rule files and PrometheusRules into Python data, since
+  the checks read their groups; the others through libyaml's parser, every event, which is what
+  parsing back can fail on for what the writer emits: tests/test_verify_loader.py);
 - every Kubernetes object fits its size limit (1 MiB of data);
 - the real promtool accepts every rule file and every PrometheusRule's groups
-  (`promtool check rules --lint=duplicate-rules`, duplicates fatal);
+  (`promtool check rules --lint=duplicate-rules`, duplicates fatal). A rule file whose groups one
+  PrometheusRule holds, to the byte once parsed, is checked there (its group names and rules are a
+  subset of that file's); should promtool refuse the object, its rule files are checked too;
 - the real collector accepts every environment's config (`validate`), where
   the binary built for this manifest is present.
 A failure names the definition that produced the file. A tool that is absent
 is said in one note line; `make test` (and CI) run with every tool present.
 
 promtool runs while Python parses the other files back (and, for a large output, as one process
-per core over a share of the files each): every file is still checked, and the problems come in
-the same order whatever finishes first.
+per core over a share of the files each, while the parsing is spread over the cores too): every
+file is still checked, and the problems come in the same order whatever finishes first.
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from generator import conventions as c
+from generator import conventions as c, parallel
 from generator.model.catalog import Catalog
 from generator.collector.config import ENDPOINT_VARS
 from generator.model.problems import Problem
@@ -229,25 +233,24 @@ def _load_all(text: str) -> list[Any]:
     return list(yaml.load_all(text, Loader=_Loader))
 
 
-def _parse_one(path: str, text: str) -> tuple[list[Any] | None, str]:
-    """The documents of a YAML file (None for JSON), or the reason it does not parse back."""
+_SyntaxParser: Any = getattr(getattr(yaml, "_yaml", None), "CParser", None)   # libyaml's parser, in PyYAML's wheels
+
+
+def _parse_one(path: str, text: str, documents: bool = True) -> tuple[list[Any] | None, str]:
+    """The documents of a YAML file (None for JSON), or the reason it does not parse back. Without
+    `documents` (the files whose data no check reads), a YAML file is only parsed, every event of it,
+    by libyaml's parser in C: a text it reads to the end parses back, and building the Python objects
+    (ten times slower) would only add what the writer never emits (tags, complex keys)."""
     try:
         if path.endswith((".yaml", ".yml")):
-            return _load_all(text), ""
+            if documents or _SyntaxParser is None:
+                return _load_all(text), ""
+            _SyntaxParser(text).raw_parse()
         if path.endswith(".json"):
             json.loads(text)
     except (yaml.YAMLError, ValueError) as error:
         return None, f"does not parse back: {' '.join(str(error).split())[:200]}"
     return None, ""
-
-
-def _parse_problems(files: dict[str, str]) -> list[tuple[str, str]]:
-    found = []
-    for path, text in files.items():
-        _, problem = _parse_one(path, text)
-        if problem:
-            found.append((path, problem))
-    return found
 
 
 def _size_problems(files: dict[str, str]) -> list[tuple[str, str]]:
@@ -266,23 +269,73 @@ def _is_prometheus_rule(path: str) -> bool:
     return path.startswith(c.GITOPS_BASE + "/prometheusrules/")
 
 
-def _rule_files(files: dict[str, str], parsed: dict[str, list[Any] | None] | None = None) -> dict[str, str]:
-    """Rule-file texts promtool should check: plain rule files, and each PrometheusRule's groups.
-    `parsed`: the PrometheusRule files' documents where already parsed (a file that is not one
-    document holding spec.groups is left to the parse check)."""
-    found = {path: text for path, text in files.items()
-             if path.startswith("prometheus/") and path.endswith(".rules.yaml")}
-    for path, text in files.items():
+@dataclass(frozen=True)
+class _Parsed:
+    """What the checks need of one rendered file once parsed back (small: it travels back from a worker)."""
+    problem: str = ""                       # why it does not parse back ("" when it does)
+    rule_text: str | None = None            # a PrometheusRule: its groups as a rule file, for promtool
+    group_keys: tuple[bytes, ...] | None = None   # a rule file or PrometheusRule: a digest of each group
+
+
+def _group_keys(groups: Any) -> tuple[bytes, ...] | None:
+    """A digest of each parsed group (equal digests: equal groups), or None for what is not a list of
+    groups (promtool reports that)."""
+    try:
+        return tuple(hashlib.sha256(json.dumps(group, sort_keys=True, ensure_ascii=False).encode()).digest()
+                     for group in groups)
+    except (TypeError, ValueError):   # not JSON data (a date, a key of another type): not comparable
+        return None
+
+
+def _parsed(path: str, text: str) -> _Parsed:
+    documents, problem = _parse_one(path, text, _is_prometheus_rule(path) or _is_rule_file(path))
+    if problem or documents is None:
+        return _Parsed(problem)
+    try:
+        if len(documents) != 1:
+            raise TypeError("not one document")
         if _is_prometheus_rule(path):
-            documents = parsed[path] if parsed is not None and path in parsed \
-                else _parse_one(path, text)[0]
-            try:
-                if documents is None or len(documents) != 1:
-                    raise TypeError("not one document")
-                found[path] = yamlout.dump({"groups": documents[0]["spec"]["groups"]})
-            except (TypeError, KeyError):
-                pass  # reported by the parse check
-    return found
+            groups = documents[0]["spec"]["groups"]
+            return _Parsed(rule_text=yamlout.dump({"groups": groups}), group_keys=_group_keys(groups))
+        if _is_rule_file(path):
+            return _Parsed(group_keys=_group_keys(documents[0]["groups"]))
+    except (TypeError, KeyError):
+        pass   # a PrometheusRule: reported by the parse check; a rule file: by promtool
+    return _Parsed()
+
+
+def _is_rule_file(path: str) -> bool:
+    return path.startswith("prometheus/") and path.endswith(".rules.yaml")
+
+
+def _parse_all(files: dict[str, str], paths: list[str]) -> dict[str, _Parsed]:
+    """Each file of `paths` parsed back: over the cores when there is much to parse."""
+    big = sum(len(files[path]) for path in paths) > PARALLEL_BYTES
+    parsed = parallel.map_items(lambda path: _parsed(path, files[path]), paths, min_items=2 if big else parallel.NEVER)
+    return dict(zip(paths, parsed))
+
+
+def _covered_rule_files(files: dict[str, str], objects: dict[str, _Parsed], rest: dict[str, _Parsed]) -> dict[str, str]:
+    """{rule file: the PrometheusRule promtool checks all its groups in}, where the same promtool checks
+    both (a rule file of distinct groups, all of them in that one object)."""
+    holders: dict[bytes, set[str]] = {}
+    object_newer = {}
+    for path, parsed in objects.items():
+        if parsed.rule_text is not None and parsed.group_keys is not None:
+            object_newer[path] = bool(_NEWER_THAN_2_42.search(parsed.rule_text))
+            for key in parsed.group_keys:
+                holders.setdefault(key, set()).add(path)
+    covered = {}
+    for path, parsed in rest.items():
+        keys = parsed.group_keys
+        if not _is_rule_file(path) or not keys or len(set(keys)) != len(keys):
+            continue
+        common = set.intersection(*(holders.get(key, set()) for key in keys))
+        newer = bool(_NEWER_THAN_2_42.search(files[path]))
+        same_promtool = sorted(owner for owner in common if object_newer[owner] == newer)
+        if same_promtool:
+            covered[path] = same_promtool[0]
+    return covered
 
 
 PARALLEL_BYTES = 2_000_000   # rule text above which promtool runs as one process per core
@@ -424,33 +477,46 @@ def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple
     with _heap_frozen(), contextlib.ExitStack() as stack:
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="kfm-verify-"))
         found = _path_problems(files)
-        # promtool first on the plain rule files, then on the PrometheusRules' groups once those are
-        # parsed; it checks them while the rest is parsed back.
         runs: dict[str, _PromtoolRun] = {}
         stack.callback(_promtool_stop, runs)   # before the scratch folder goes
 
-        def check_rules(rules: dict[str, str]) -> None:
+        def check_rules(rules: dict[str, str], into: dict[str, _PromtoolRun], prefix: str = "") -> None:
             newer = {path: text for path, text in rules.items() if _NEWER_THAN_2_42.search(text)} \
                 if tools.promtool3 else {}
             if newer and tools.promtool3:
-                runs["3"] = _promtool_start(tools.promtool3, newer, scratch, "3-", runs.get("3"))
+                into["3"] = _promtool_start(tools.promtool3, newer, scratch, f"{prefix}3-", into.get("3"))
             if tools.promtool:
-                runs["2"] = _promtool_start(tools.promtool, {p: t for p, t in rules.items() if p not in newer},
-                                            scratch, "2-", runs.get("2"))
-        check_rules(_rule_files({path: text for path, text in files.items() if not _is_prometheus_rule(path)}))
-        parsed = {path: _parse_one(path, text) for path, text in files.items() if _is_prometheus_rule(path)}
-        check_rules(_rule_files({path: files[path] for path in parsed},
-                                {path: documents for path, (documents, _) in parsed.items()}))
+                into["2"] = _promtool_start(tools.promtool, {p: t for p, t in rules.items() if p not in newer},
+                                            scratch, f"{prefix}2-", into.get("2"))
+
+        def finish(started: dict[str, _PromtoolRun]) -> list[tuple[str, str]]:
+            return [problem for version in ("3", "2") if version in started   # the order they always came in
+                    for problem in _promtool_finish(started[version])]
+        # The PrometheusRules first: promtool checks their groups while the rest is parsed back.
+        objects = _parse_all(files, [path for path in files if _is_prometheus_rule(path)])
+        check_rules({path: parsed.rule_text for path, parsed in objects.items() if parsed.rule_text is not None}, runs)
+        rest = _parse_all(files, [path for path in files if path not in objects])
+        # A plain rule file whose groups promtool checks within one PrometheusRule, by the same promtool, is
+        # not checked twice: the same groups, and its own group names and rules are a subset of that
+        # file's, unique there. Should promtool refuse that object, its rule files are checked on their own.
+        covered = _covered_rule_files(files, objects, rest)
+        check_rules({path: text for path, text in files.items() if _is_rule_file(path) and path not in covered}, runs)
         if not tools.promtool:
             notes.append(f"note: promtool not found, rule files not checked here ({PROMTOOL_HELP}); make test checks them")
-        for path, text in files.items():
-            problem = parsed[path][1] if path in parsed else _parse_one(path, text)[1]
+        for path in files:
+            problem = (objects[path] if path in objects else rest[path]).problem
             if problem:
                 found.append((path, problem))
         found += _size_problems(files)
-        for version in ("3", "2"):   # the order the problems always came in
-            if version in runs:
-                found += _promtool_finish(runs[version])
+        refused = finish(runs)
+        refused_objects = {path for path, _ in refused}
+        again = {path: files[path] for path, owner in covered.items() if owner in refused_objects}
+        if again:
+            reruns: dict[str, _PromtoolRun] = {}
+            stack.callback(_promtool_stop, reruns)
+            check_rules(again, reruns, "again-")
+            refused += finish(reruns)
+        found += refused
     if any(p.startswith(c.OTEL_DIR) for p in files):
         if tools.collector:
             found += _collector_problems(tools.collector, files)

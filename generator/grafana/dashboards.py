@@ -137,10 +137,3 @@ def slo_detail(slo: SLO) -> dict[str, Any]:
     return dashboard(c.slo_dashboard_uid(slo.name), f"SLO: {slo.name}",
                      f"{slo.description} Objective {text(slo.target * 100)}% over {slo.period}. "
                      f"Owner: {slo.owner}. Generated.", rows, ["slo", slo.service], dashboard_links(runbook))
-
-
-def all_dashboards(catalog: Catalog) -> list[dict[str, Any]]:
-    boards = [overview(catalog)]
-    boards += [slo_detail(slo) for slo in catalog.slos]
-    boards += list(catalog.dashboards)
-    return sorted(boards, key=lambda b: b["uid"])

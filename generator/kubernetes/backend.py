@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator import conventions as c
+from generator import conventions as c, parallel
 from generator.collector import backend as collector
 from generator.grafana import backend as grafana
 from generator.kubernetes import gitops
@@ -24,8 +24,7 @@ def _parts(units: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
     together. One object unless the rules outgrow it."""
     parts: list[list[dict[str, Any]]] = [[]]
     size = 0
-    for unit in units:
-        unit_size = len(yamlout.dump(unit))
+    for unit, unit_size in zip(units, parallel.map_items(lambda unit: len(yamlout.dump(unit)), units)):
         if parts[-1] and size + unit_size > RULE_OBJECT_BUDGET:
             parts.append([])
             size = 0
@@ -49,12 +48,16 @@ def render(catalog: Catalog) -> dict[str, str]:
     files: dict[str, str] = {}
     found = rule_objects(catalog)
     objects = [rule_object for _, _, rule_object in found]
-    for path, rules, rule_object in found:
-        files[path] = header(rules.sources, rules.digest) + yamlout.dump(rule_object)
-    for board, sources, text in grafana.dashboards(catalog):
+    texts = parallel.map_items(lambda item: header(item[1].sources, item[1].digest) + yamlout.dump(item[2]), found,
+                               min_items=2 if len(catalog.slos) >= parallel.MIN_ITEMS else parallel.NEVER)
+    files.update(zip((path for path, _, _ in found), texts))
+
+    def configmap_file(item: tuple[dict[str, Any], list[str], str]) -> tuple[str, str]:
+        board, sources, text = item
         digest = definitions_hash([board])
         configmap = gitops.dashboard_configmap(board["uid"], text, digest)
-        files[c.dashboard_configmap_file(board["uid"])] = header(sources, digest) + yamlout.dump(configmap)
+        return c.dashboard_configmap_file(board["uid"]), header(sources, digest) + yamlout.dump(configmap)
+    files.update(parallel.map_items(configmap_file, grafana.dashboards(catalog)))
     telemetry = catalog.telemetry
     if telemetry is None:
         return files

@@ -19,6 +19,7 @@ annotations and labels the generated promtool tests expect.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -94,7 +95,8 @@ def _action(source: str, body: str) -> _Action:
                         f"| {FUNCTIONS[0]} or another formatting function) are supported")
 
 
-def _parse(text: str) -> list[str | _Action]:
+@functools.lru_cache(maxsize=65536)   # the same label values and annotations, expanded for many checks
+def _parse(text: str) -> tuple[str | _Action, ...]:
     parts: list[str | _Action] = []
     position = 0
     for match in _ACTION.finditer(text):
@@ -106,7 +108,7 @@ def _parse(text: str) -> list[str | _Action]:
         raise TemplateError(f"unclosed {{{{ in {rest[rest.index(OPEN):][:40]!r}: write braces as "
                             f"{_OPEN_LITERAL} or close the action")
     parts.append(rest)
-    return parts
+    return tuple(parts)
 
 
 def problems(text: str, labels: tuple[str, ...]) -> list[str]:
@@ -125,8 +127,11 @@ def problems(text: str, labels: tuple[str, ...]) -> list[str]:
 
 def expand(text: str, labels: dict[str, str], value: str) -> str:
     """The text Prometheus renders; `value` stands for `$value` with its function applied."""
+    parts = _parse(text)
+    if len(parts) == 1:   # no action: the text itself
+        return text
     out = []
-    for part in _parse(text):
+    for part in parts:
         if isinstance(part, str):
             out.append(part)
         elif part.literal is not None:

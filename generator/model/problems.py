@@ -48,6 +48,9 @@ class DefinitionError(Exception):
         self.problems = sorted(set(problems))
         super().__init__("\n".join(p.line() for p in self.problems))
 
+    def __reduce__(self) -> tuple[type["DefinitionError"], tuple[list[Problem]]]:
+        return DefinitionError, (self.problems,)   # raised in a worker process, pickled back whole
+
 
 _collected: contextvars.ContextVar[list[Problem] | None] = contextvars.ContextVar("kfm_problems", default=None)
 

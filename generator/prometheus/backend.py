@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from generator import conventions as c
+from generator import conventions as c, parallel
 from generator.model.catalog import Catalog, per_catalog
 from generator.model.slo import SLO
 from generator.prometheus.rules import RuleCounts, invariants_group, slo_groups
@@ -96,10 +96,16 @@ def slo_files(slo: SLO, catalog: Catalog) -> dict[str, str]:
     return files
 
 
+def _test_shape(slo: SLO) -> str:
+    """What the SLO's generated tests simulate, roughly (SLOs alike in it share their simulated scenarios)."""
+    return repr((type(slo.sli).__name__, slo.error_budget, slo.all_pairs(), slo.alerting.min_events,
+                 slo.query_offset_seconds))
+
+
 def render(catalog: Catalog) -> dict[str, str]:
     files: dict[str, str] = {}
-    for slo in catalog.slos:
-        files.update(slo_files(slo, catalog))
+    for one in parallel.map_items(lambda slo: slo_files(slo, catalog), catalog.slos, alike=_test_shape):
+        files.update(one)
     for rules in rule_sets(catalog):
         if rules.invariants:   # an SLO's groups are in its own rule file already
             files[c.rules_file(rules.stem)] = header(rules.sources, rules.digest) + yamlout.dump({"groups": rules.groups})

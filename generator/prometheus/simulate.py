@@ -28,6 +28,8 @@ computes in float64, so the tests also allow one evaluation interval either side
 """
 from __future__ import annotations
 
+import functools
+
 from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
@@ -332,6 +334,16 @@ def _prefix(values: list[float | None]) -> list[float]:
     return out
 
 
+class Firing(list[bool]):
+    """A pair's firing state at each tick (firing_ticks), asked the same questions by many alike SLOs."""
+
+    @functools.cached_property
+    def last_transition(self) -> int:
+        """The last tick whose state differs from the tick before (0 if none)."""
+        flags = bytes(self)
+        return max(flags.rfind(b"\x00\x01"), flags.rfind(b"\x01\x00")) + 1
+
+
 TIE = 1e-9  # relative: a ratio this close to a threshold may compare either way in Prometheus' float64
 
 
@@ -370,5 +382,5 @@ def firing_ticks(series: RatioSeries, pair: WindowPair, budget: Fraction, min_ev
         else:
             active_since = cleared_at = None
             firing.append(False)
-    series.firing_cache[key] = firing
+    series.firing_cache[key] = firing = Firing(firing)
     return firing

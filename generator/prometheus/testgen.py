@@ -37,7 +37,7 @@ from generator.promql.selectors import Matcher, Selector, labels_text
 from generator.prometheus.rules import burn_alert, no_data_alert
 from generator.model.kinds.base import Ratios, Run, SeriesAt
 from generator.model.kinds.events import NUDGES
-from generator.prometheus.simulate import TICK, TIE, RatioSeries, Semantics, firing_ticks, tick_text
+from generator.prometheus.simulate import TICK, TIE, Firing, RatioSeries, Semantics, firing_ticks, tick_text
 from generator.prometheus.testseries import decimal_text, series_name
 from generator.model.slo import SLO
 from generator.model.windows import PAGE, TICKET, TIERS, WindowPair
@@ -431,6 +431,8 @@ def _settled(pairs: dict[WindowPair, States], quiet_end: int | None = None) -> i
 
 def _last_transition(states: list[bool]) -> int:
     """The last tick whose state differs from the tick before (0 if none)."""
+    if isinstance(states, Firing):   # kept with the prediction: alike SLOs ask it again and again
+        return states.last_transition
     flags = bytes(states)
     return max(flags.rfind(b"\x00\x01"), flags.rfind(b"\x01\x00")) + 1
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from decimal import Decimal
 
-from generator import conventions as c
+from generator import conventions as c, parallel
 from generator.runbooks import prose
 from generator.runbooks.prose import plain
 from generator.model.catalog import Catalog
@@ -139,17 +139,21 @@ def _inputs(catalog: Catalog, owner: str, definition: dict[str, Any]) -> list[An
 
 def render_runbooks(catalog: Catalog) -> dict[str, tuple[str, str, list[Any]]]:
     """{path: (markdown, source file, hash inputs)} for every alert."""
-    files: dict[str, tuple[str, str, list[Any]]] = {}
-    for slo in catalog.slos:
+    def of_slo(slo: SLO) -> dict[str, tuple[str, str, list[Any]]]:
         inputs = _inputs(catalog, slo.owner, slo.canonical())
         declared = _declared_sources(slo, catalog)
         if declared:   # only then: runbooks of KFM's own metrics keep their hash
             inputs.append([m.canonical() for m in declared])
         source = catalog.relative(slo.defined_in)
+        found = {}
         for tier in TIERS:
             if slo.pairs(tier):
-                files[c.runbook_file(c.burn_alert(slo.name, tier))] = (burn_runbook(slo, tier, catalog), source, inputs)
-        files[c.runbook_file(c.no_data_alert(slo.name))] = (no_data_runbook(slo, catalog), source, inputs)
+                found[c.runbook_file(c.burn_alert(slo.name, tier))] = (burn_runbook(slo, tier, catalog), source, inputs)
+        found[c.runbook_file(c.no_data_alert(slo.name))] = (no_data_runbook(slo, catalog), source, inputs)
+        return found
+    files: dict[str, tuple[str, str, list[Any]]] = {}
+    for found in parallel.map_items(of_slo, catalog.slos):
+        files.update(found)
     for inv in catalog.invariants:
         files[c.runbook_file(inv.name)] = (invariant_runbook(inv, catalog), catalog.relative(inv.defined_in),
                                            _inputs(catalog, inv.owner, inv.canonical()))
