@@ -32,6 +32,7 @@ from prometheus_tools import build_prometheus3, find_promtool2  # noqa: E402
 from generator.model.kinds.events_ratio import EventsRatio  # noqa: E402
 from generator.model.slo import SLO  # noqa: E402
 from generator.prometheus.rules import slo_groups  # noqa: E402
+from generator.prometheus.testgen import group_eval_order  # noqa: E402
 from generator.prometheus.testseries import notation  # noqa: E402
 from generator.writer import yamlout  # noqa: E402
 
@@ -68,7 +69,7 @@ SCENARIOS = [
 ]
 
 
-def kfm_rules() -> tuple[str, dict[str, str]]:
+def kfm_rules() -> tuple[str, dict[str, str], list[str]]:
     slo = SLO(name=SLO_NAME, service="myservice", owner="platform", description="Requests succeed.",
               objective=0.999, runbook="- check\n",
               sli=EventsRatio(total=METRIC + ROUTE, bad=f'{METRIC}{{job="myservice", code=~"5..|429"}}'))
@@ -77,10 +78,11 @@ def kfm_rules() -> tuple[str, dict[str, str]]:
                  "ticket": 'alertname="MyserviceAvailabilityErrorBudgetBurnTicket"',
                  "no data": 'alertname="MyserviceAvailabilitySLINoData"',
                  "any": f'slo="{SLO_NAME}"'}
-    return yamlout.dump({"groups": slo_groups(slo)[0]}), selectors
+    # The group order the simulator plays (and the generated tests set): promtool's own is random.
+    return yamlout.dump({"groups": slo_groups(slo)[0]}), selectors, group_eval_order(slo)
 
 
-def sloth_rules(sloth: str) -> tuple[str, dict[str, str]]:
+def sloth_rules(sloth: str) -> tuple[str, dict[str, str], list[str]]:
     spec = {"version": "prometheus/v1", "service": "myservice", "slos": [{
         "name": "availability", "objective": 99.9, "description": "Requests succeed.",
         "sli": {"events": {"error_query": f'sum(rate({METRIC}{{job="myservice",code=~"5..|429"}}[{{{{.window}}}}]))',
@@ -97,7 +99,7 @@ def sloth_rules(sloth: str) -> tuple[str, dict[str, str]]:
                  "ticket": f'alertname="{SLOTH_ALERT}", sloth_severity="ticket"',
                  "no data": 'alertname="no-such-alert"',                                # Sloth has none
                  "any": f'alertname="{SLOTH_ALERT}"'}
-    return text, selectors
+    return text, selectors, []
 
 
 def input_series(scenario: Scenario) -> list[dict[str, str]]:
@@ -134,10 +136,12 @@ def questions(selectors: dict[str, str], minutes: int) -> dict[str, str]:
 GOT = re.compile(r'expr: "(.*)", time: .*\n\s+exp: .*\n\s+got: .*?([-+0-9.eE]+)\s*$', re.M)
 
 
-def measure(promtool: str, rules: str, selectors: dict[str, str], scenario: Scenario, folder: Path) -> dict[str, float]:
+def measure(promtool: str, rules: str, selectors: dict[str, str], order: list[str], scenario: Scenario,
+            folder: Path) -> dict[str, float]:
     (folder / "rules.yaml").write_text(rules)
     asked = questions(selectors, scenario.minutes)
-    test = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [{
+    test = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", **({"group_eval_order": order} if order else {}),
+            "tests": [{
         "interval": "1m", "input_series": input_series(scenario),
         "promql_expr_test": [{"expr": expr, "eval_time": f"{scenario.minutes}m", "exp_samples": []}
                              for expr in asked.values()]}]}
@@ -185,14 +189,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as base:
         jobs = []
         for scenario in SCENARIOS:
-            for label, promtool, rules, selectors in tools:
+            for label, promtool, rules, selectors, order in tools:
                 folder = Path(base) / f"{scenario.name}-{len(jobs)}"
                 folder.mkdir()
-                jobs.append((scenario, label, promtool, rules, selectors, folder))
+                jobs.append((scenario, label, promtool, rules, selectors, order, folder))
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {pool.submit(measure, promtool, rules, selectors, scenario, folder): (scenario, label)
-                       for scenario, label, promtool, rules, selectors, folder in jobs}
+            futures = {pool.submit(measure, promtool, rules, selectors, order, scenario, folder): (scenario, label)
+                       for scenario, label, promtool, rules, selectors, order, folder in jobs}
             for future, (scenario, label) in futures.items():
                 results[(scenario.name, label)] = row(scenario, future.result())
     for scenario in SCENARIOS:

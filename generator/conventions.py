@@ -97,9 +97,10 @@ def constants_rule_group(slo_name: str, part: int) -> str:
     return f"kfm-slo-{slo_name}-constants-{part}"
 
 
-# The budget group holds what no alert reads (the period ratio, which reads a
-# whole period of tiles, remaining budget, burn rates): evaluating it every 4m
-# instead of every tick costs a quarter (the period ratio lags by up to 15m anyway).
+# The budget group holds what changes only with the tiles (the period ratio, which reads a whole
+# period of them, and the long ticket windows read from them, which the ticket alerts read) and what
+# no alert reads (remaining budget, burn rates): evaluating it every 4m instead of every tick costs a
+# quarter (a tiled window lags by up to 15m anyway).
 BUDGET_GROUP_INTERVAL = "4m"  # under the 5m lookback, so queries never fall in a gap
 
 

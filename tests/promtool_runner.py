@@ -33,7 +33,7 @@ def exact_recovery_test(slo, rules_file: Path, semantics: str) -> tuple[dict, in
     from generator import conventions as c
     from generator.prometheus.rules import burn_alert
     from generator.prometheus.simulate import TIE, firing_ticks
-    from generator.prometheus.testgen import _Scenarios, _settled
+    from generator.prometheus.testgen import _Scenarios, _settled, group_eval_order
 
     runner = _Scenarios(slo)
     _, back, series, ratios, states = runner.recovery_run()
@@ -52,6 +52,7 @@ def exact_recovery_test(slo, rules_file: Path, semantics: str) -> tuple[dict, in
             checks.append({"expr": expr, "eval_time": f"{k}m",
                            "exp_samples": [{"labels": "{}", "value": int(runs[semantics][k])}]})
     document = {"rule_files": [str(rules_file)], "evaluation_interval": "1m",
+                **({"group_eval_order": group_eval_order(slo)} if group_eval_order(slo) else {}),
                 "tests": [{"interval": "1m", "input_series": series(end), "promql_expr_test": checks}]}
     return document, asserted, skipped
 

@@ -13,7 +13,7 @@ from generator.model.problems import Collector
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-MIN_RULES_PER_GROUP = 20  # an SLO's alerting and budget groups hold up to 17 rules with the default windows
+MIN_RULES_PER_GROUP = 20  # an SLO's alerting and budget groups hold up to 18 rules with the default windows
 LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 

@@ -66,10 +66,18 @@ def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], Rule
         young = (b.of_slo(c.error_ratio(warm_up), slo.name) if warm_up in windows_needed(pairs)
                  else b.paren(sli.window_ratio_expr(slo.name, warm_up, slo.base_window_seconds)))
         return str(b.binary(b.paren(sli.tiled_window_ratio_expr(slo.name, window)), "or", young, lines=True))
+    # A window read from tiles changes when a tile does (every 5m), so it is recorded in the budget group
+    # (every 4m, within the alerts' 5m lookback) rather than every minute with the alerts: the windows it
+    # serves are a day or more, the 4 minutes it may add to their lag (docs/slo-semantics.md) are nothing there.
+    tiled_ratios: list[dict[str, Any]] = []
     for window in windows_needed(pairs):
-        expr = (from_tiles(window) if window in tiled
-                else sli.window_ratio_expr(slo.name, window, slo.base_window_seconds))
-        windows.append({"record": c.error_ratio(window), "expr": expr, "labels": {c.SLO_LABEL: slo.name}})
+        if window in tiled:
+            tiled_ratios.append({"record": c.error_ratio(window), "expr": from_tiles(window),
+                                 "labels": {c.SLO_LABEL: slo.name}})
+        else:
+            windows.append({"record": c.error_ratio(window),
+                            "expr": sli.window_ratio_expr(slo.name, window, slo.base_window_seconds),
+                            "labels": {c.SLO_LABEL: slo.name}})
     tiles = sli.tile_rules(slo.name) if slo.reads_tiles else []
     budget = text(slo.error_budget)
     metadata_labels = {c.SLO_LABEL: slo.name, c.SERVICE_LABEL: slo.service, c.TEAM_LABEL: slo.owner,
@@ -114,7 +122,8 @@ def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], Rule
         {"name": c.rule_group(slo.name), "rules": inline + raw + windows + alerts},
         *([{"name": c.tiles_rule_group(slo.name), "interval": format_duration(c.TILE_RECORD_INTERVAL_SECONDS),
             "rules": tiles}] if tiles else []),
-        {"name": c.budget_rule_group(slo.name), "interval": c.BUDGET_GROUP_INTERVAL, "rules": metadata + period},
+        {"name": c.budget_rule_group(slo.name), "interval": c.BUDGET_GROUP_INTERVAL,
+         "rules": tiled_ratios + metadata + period},
     ]
     if not inline:   # thousands of datasets: their max ages in groups (and PrometheusRule objects) of their own,
         # first, so that promtool (which evaluates groups in file order) has them when the alerting group runs
@@ -124,7 +133,8 @@ def slo_groups(slo: SLO, max_rules: int = 0) -> tuple[list[dict[str, Any]], Rule
         offset = format_duration(slo.query_offset_seconds)
         groups = [{"name": g["name"], **({"interval": g["interval"]} if "interval" in g else {}),
                    "query_offset": offset, "rules": g["rules"]} for g in groups]
-    counts = RuleCounts(raw=len(raw), constant=len(constants) + len(metadata), staged=len(windows) + len(tiles) + len(period),
+    counts = RuleCounts(raw=len(raw), constant=len(constants) + len(metadata),
+                        staged=len(windows) + len(tiled_ratios) + len(tiles) + len(period),
                         alerts=len(alerts))
     return groups, counts
 

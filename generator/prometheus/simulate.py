@@ -237,9 +237,10 @@ class RatioSeries:
     def _tiled_ratios(self, span: int, tile: int, warm_up: int) -> list[float | None]:
         """A window of `span` ticks read from tiles: the subquery's points are the multiples of `tile` in
         the window ((k - span, k] on 3.x, [k - span, k] on 2.x); each reads the latest tile sample within
-        the lookback. The generated tests evaluate the alerting group before the tiles group (their
-        group_eval_order), so at tick k a point at k itself reads the tile of tick k - 1. While no point
-        reads a tile, the rule's fallback: the exact ratio over `warm_up`."""
+        the lookback. The generated tests evaluate the budget group (which records the tiled windows),
+        then the alerting group, then the tiles group (their group_eval_order), so at tick k a point at k
+        itself reads the tile of tick k - 1. While no point reads a tile, the rule's fallback: the exact
+        ratio over `warm_up`, recorded by the alerting group, so read as it was at tick k - 1."""
         bad, total, present = self._tiles(tile)
         young = self.ratios(warm_up)   # before the first tile point: an exact window
         lookback = BASE_TICKS - (1 if self.semantics == Semantics.LEFT_OPEN else 0)
@@ -273,7 +274,7 @@ class RatioSeries:
                 value = read(k, k - 1)
                 if value:
                     b_sum, t_sum, count = b_sum + value[0], t_sum + value[1], count + 1
-            out.append(young[k] if not count else b_sum / t_sum if t_sum > 0 else empty)
+            out.append((young[k - 1] if k >= 1 else None) if not count else b_sum / t_sum if t_sum > 0 else empty)
         return out
 
     def events_in_window(self, k: int, window: int) -> float:

@@ -490,8 +490,18 @@ def test_file(rule_file: str, slo: SLO) -> tuple[dict[str, Any], list[tuple[str,
         tests.append(test)
         comments.append((f"{slo.name}: {scenario.name}", explanation))
     document: dict[str, Any] = {"rule_files": [rule_file], "evaluation_interval": _at(1)}
-    if slo.reads_tiles:
-        # promtool evaluates every group at every tick, in an order of its own unless told: the tiles
-        # after the alerting group, as the simulator plays them (_tiled_ratios).
-        document["group_eval_order"] = [c.rule_group(slo.name), c.tiles_rule_group(slo.name)]
+    order = group_eval_order(slo)
+    if order:
+        document["group_eval_order"] = order
     return {**document, "tests": tests}, comments
+
+
+def group_eval_order(slo: SLO) -> list[str]:
+    """The order a promtool test must evaluate the SLO's groups in for the simulator's predictions to
+    hold ([] where any order does). promtool evaluates every group at every tick, in an order of its
+    own unless told: as the simulator plays them (_tiled_ratios), the budget group (its windows read
+    from tiles) first, so the alerts read those windows at the same tick, and the tiles after the
+    alerting group."""
+    if not slo.reads_tiles:
+        return []
+    return [c.budget_rule_group(slo.name), c.rule_group(slo.name), c.tiles_rule_group(slo.name)]
