@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: render test test-fast lint check gates diff fuzz bench bench-sloth bench-detection bench-eval venv promtool prometheus3 sloth collector kubeconform schemas clean
+.PHONY: render test test-fast lint check gates diff fuzz bench bench-sloth bench-detection bench-eval venv promtool prometheus3 sloth thanos collector kubeconform schemas clean
 
 ## render: compile slo/ and alerts/ into out/ (creates the virtual environment if missing)
 render: $(VENV)/.installed
@@ -11,12 +11,12 @@ render: $(VENV)/.installed
 
 ## test: install promtool, kubeconform and the collector if missing, run the policy gates, then every test
 TEST_WORKERS ?= auto
-test: $(VENV)/.installed promtool prometheus3 collector kubeconform
+test: $(VENV)/.installed promtool prometheus3 thanos collector kubeconform
 	$(PY) -m generator gates
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## test-fast: the tests that need no real tool beyond Python (no servers, no Go, no collector, no promtool fixture)
-FAST_TESTS = not (live or promtool or collector or kubernetes or alertmanager or fuzz or install or git)
+FAST_TESTS = not (live or promtool or thanos or collector or kubernetes or alertmanager or fuzz or install or git)
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "$(FAST_TESTS)"
 
@@ -72,6 +72,10 @@ promtool:
 ## sloth: Sloth v0.16.0 (the peer the benchmarks compare with), installed with go install (cached by version)
 sloth:
 	scripts/install-sloth.sh >/dev/null
+
+## thanos: Thanos (rules-check, and the sharded setup's components) at the pinned version, built from its module source (cached by version)
+thanos:
+	scripts/build-thanos.sh >/dev/null
 
 ## prometheus3: Prometheus 3 (promtool and the server) at the pinned version, built with go install (cached by version)
 prometheus3:

@@ -29,7 +29,7 @@ SLOWEST_FIRST = ("test_fuzz.py", "test_live_scenarios.py", "test_hostile_input.p
 
 # A test that asks for one of these fixtures (directly or through another) needs that tool.
 TOOL_FIXTURES = {"promtool": "promtool", "promtool3": "promtool", "promtools": "promtool",
-                 "collector": "collector", "amtool": "alertmanager"}
+                 "collector": "collector", "amtool": "alertmanager", "thanos": "thanos"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -78,6 +78,20 @@ def collector() -> str:
                             text=True, timeout=3600)
     if result.returncode != 0:
         pytest.fail(f"the collector could not be built:\n{result.stderr[-3000:]}", pytrace=False)
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="session")
+def thanos() -> str:
+    """The real Thanos at the pinned version (scripts/build-thanos.sh: built once, cached by version)."""
+    try:
+        result = subprocess.run([str(ROOT / "scripts" / "build-thanos.sh")], cwd=ROOT, capture_output=True,
+                                text=True, timeout=3600)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        pytest.fail(f"Thanos could not be built ({error}): run make thanos", pytrace=False)
+    if result.returncode != 0:
+        pytest.fail(f"Thanos could not be built (make thanos; it needs Go and the module proxy):\n"
+                    f"{result.stderr[-3000:]}", pytrace=False)
     return result.stdout.strip().splitlines()[-1]
 
 
