@@ -46,6 +46,18 @@ BAD_EVENTS_FINE_RATE = RECORDED_PREFIX + "bad_events:rate2m"
 TOTAL_EVENTS_FINE_RATE = RECORDED_PREFIX + "total_events:rate2m"
 
 
+# An environment over Prometheus shards (model.environments.ThanosRuler): each shard records its raw
+# series' rates under these names; the Thanos Ruler records their sums across shards under the usual ones.
+SHARD_RECORDED_PREFIX = "kfm_slo_shard:"
+SHARD_HEARTBEAT = SHARD_RECORDED_PREFIX + "up"   # 1 on every shard, every evaluation: its absence names a shard
+
+
+def shard_record(record: str) -> str:
+    """The name a shard records one of an SLO's raw-reading recordings under."""
+    assert record.startswith(RECORDED_PREFIX), record
+    return SHARD_RECORDED_PREFIX + record[len(RECORDED_PREFIX):]
+
+
 def fine_window(base: int) -> int:
     """Seconds of the fine rates for a staging base: 2m for the 5m base, scaled with a compressed period's
     base (whole seconds, at least 2: two samples at a 1s scrape)."""
@@ -97,6 +109,17 @@ def constants_rule_group(slo_name: str, part: int) -> str:
     return f"kfm-slo-{slo_name}-constants-{part}"
 
 
+def shard_rule_group(slo_name: str) -> str:
+    """The group each shard's Prometheus evaluates for an SLO (its raw series' rates)."""
+    return f"kfm-slo-{slo_name}-shard"
+
+
+SHARD_HEARTBEAT_GROUP = "kfm-shard-heartbeat"
+THANOS_HEALTH_GROUP = "kfm-thanos-health"   # on the Thanos Ruler: missing shards, its own failures
+SHARD_MISSING_ALERT = "KfmThanosShardMissing"
+RULER_FAILURES_ALERT = "KfmThanosRulerEvaluationFailures"
+
+
 # The budget group holds what changes only with the tiles (the period ratio, which reads a whole
 # period of them, and the long ticket windows read from them, which the ticket alerts read) and what
 # no alert reads (remaining budget, burn rates): evaluating it every 4m instead of every tick costs a
@@ -127,6 +150,23 @@ DASHBOARDS_DIR = "grafana/dashboards/"
 RUNBOOKS_DIR = "runbooks/"
 OTEL_DIR = "otel/"
 ALERTMANAGER_DIR = "alertmanager/"
+
+
+THANOS_DIR = "thanos/"   # per environment over shards: the shards' and the ruler's rule files, the ThanosRuler
+
+
+def thanos_shard_rules_file(env: str, stem: str) -> str:
+    """A plain rule file for every shard's Prometheus of a sharded environment."""
+    return f"{THANOS_DIR}{env}/shards/{stem}.rules.yaml"
+
+
+def thanos_ruler_rules_file(env: str, stem: str) -> str:
+    """A plain rule file for the Thanos Ruler of a sharded environment (`thanos tools rules-check`)."""
+    return f"{THANOS_DIR}{env}/ruler/{stem}.rules.yaml"
+
+
+def thanos_ruler_object_file(env: str) -> str:
+    return f"{THANOS_DIR}{env}/thanosruler.yaml"
 
 
 def rules_file(stem: str) -> str:

@@ -14,6 +14,8 @@ Layout under out/ (paths are relative to it):
   otel/builder-config.yaml                  Collector Builder manifest
   alertmanager/<env>.yaml                   Alertmanager routing and inhibition per environment
   runbooks/<alert>.md                       one runbook per alert, linked from its runbook_url
+  thanos/<env>/                             an environment over Prometheus shards: the shards' and the
+                                            Thanos Ruler's rule files, the ThanosRuler object
 Every file starts with a generated-by header and the sha256 of the
 definitions it was rendered from.
 """
@@ -30,6 +32,7 @@ from generator.prometheus import backend as prometheus
 from generator.model.kinds.events import simulated_scenario
 from generator.prometheus.rules import RuleCounts, slo_groups
 from generator.runbooks import backend as runbooks
+from generator.thanos import backend as thanos
 from generator.writer import yamlout
 
 Backend = Callable[[Catalog], dict[str, str]]
@@ -41,6 +44,7 @@ BACKENDS: tuple[tuple[str, Backend], ...] = (
     ("collector", collector.render),
     ("alertmanager", alertmanager.render),
     ("kubernetes", kubernetes.render),
+    ("thanos", thanos.render),
 )
 
 

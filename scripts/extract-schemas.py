@@ -5,7 +5,7 @@ Nothing here is written by hand: every schema is converted from a file inside a 
 pinned version, fetched with `go mod download` from the Go module proxy (so it works wherever Go
 does, offline once the module cache has it):
 
-- custom resources (PrometheusRule, OpenTelemetryCollector) from the CustomResourceDefinitions
+- custom resources (PrometheusRule, ThanosRuler, OpenTelemetryCollector) from the CustomResourceDefinitions
   the operators release: each served version's openAPIV3Schema becomes
   schemas/<group>/<kind>_<version>.json (the layout of kubeconform's openapi2jsonschema.py and of
   the CRDs-catalog: -schema-location 'schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json');
@@ -46,6 +46,8 @@ OPENTELEMETRY_OPERATOR = ("github.com/open-telemetry/opentelemetry-operator", "v
 CRDS = [
     (PROMETHEUS_OPERATOR, "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",
      ["PrometheusRule"]),
+    (PROMETHEUS_OPERATOR, "example/prometheus-operator-crd/monitoring.coreos.com_thanosrulers.yaml",
+     ["ThanosRuler"]),
     (OPENTELEMETRY_OPERATOR, "config/crd/bases/opentelemetry.io_opentelemetrycollectors.yaml",
      ["OpenTelemetryCollector"]),
 ]

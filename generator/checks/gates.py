@@ -67,6 +67,14 @@ def owner_and_runbook(catalog: Catalog, files: dict[str, str], today: date, f: F
         if not notes.strip():
             f.problems.append(f"{_where(catalog, defined_in, kind, name, 'runbook')}: no hand-written first "
                               f"steps for the on-call engineer")
+    telemetry = catalog.telemetry
+    for env in (telemetry.environments if telemetry else ()):
+        target = env.thanos_ruler
+        if target is not None and catalog.team(target.owner) is None:
+            assert telemetry is not None
+            known = ", ".join(t.name for t in catalog.teams) or "none defined"
+            f.problems.append(f"{_where(catalog, telemetry.defined_in, 'environment', env.name, 'thanos_ruler.owner')}: "
+                              f"{target.owner!r} is not a team of alerts/teams.py (known: {known})")
     for alert in _alerts(files):
         if c.runbook_file(alert["alert"]) not in files:
             f.problems.append(f"{alert['_file']}: alert {alert['alert']}: no generated runbook "

@@ -12,6 +12,7 @@ touches out/:
   (`promtool check rules --lint=duplicate-rules`, duplicates fatal). A rule file whose groups one
   PrometheusRule holds, to the byte once parsed, is checked there (its group names and rules are a
   subset of that file's); should promtool refuse the object, its rule files are checked too;
+- `thanos tools rules-check` accepts every Thanos Ruler rule file (a sharded environment's);
 - the real collector accepts every environment's config (`validate`), where
   the binary built for this manifest is present.
 A failure names the definition that produced the file. A tool that is absent
@@ -58,6 +59,7 @@ class Tools:
     promtool: str | None
     collector: str | None
     promtool3: str | None = None   # checks the rule files that need a newer Prometheus than 2.x (query_offset)
+    thanos: str | None = None      # checks the Thanos Ruler's rule files (`thanos tools rules-check`)
 
 
 def cache_dir() -> Path:
@@ -93,6 +95,15 @@ def _covering_collector(manifest: str) -> str | None:
     return None
 
 
+THANOS_VERSION = "0.42.5"   # scripts/build-thanos.sh's
+THANOS_HELP = "make thanos (scripts/build-thanos.sh), or set THANOS"
+
+
+def _cached_thanos() -> str | None:
+    built = cache_dir() / f"thanos-v{THANOS_VERSION}" / "thanos"
+    return str(built) if os.access(built, os.X_OK) else None
+
+
 def _cached_promtool3() -> str | None:
     """The newest promtool 3.x scripts/build-prometheus3.sh has cached, if any."""
     def version(path: Path) -> tuple[int, ...]:
@@ -106,7 +117,8 @@ def find_tools(files: dict[str, str]) -> Tools:
     collector = os.environ.get("KFM_OTELCOL")
     if not collector and c.COLLECTOR_BUILDER_MANIFEST in files:
         collector = _covering_collector(files[c.COLLECTOR_BUILDER_MANIFEST])
-    return Tools(promtool, collector, os.environ.get("PROMTOOL3") or _cached_promtool3())
+    thanos = (os.environ.get("THANOS") or _cached_thanos()) if any(map(_is_ruler_file, files)) else None
+    return Tools(promtool, collector, os.environ.get("PROMTOOL3") or _cached_promtool3(), thanos)
 
 
 _NEWER_THAN_2_42 = re.compile(r"^\s*query_offset:", re.MULTILINE)  # group fields promtool 2.42 refuses
@@ -305,7 +317,47 @@ def _parsed(path: str, text: str) -> _Parsed:
 
 
 def _is_rule_file(path: str) -> bool:
-    return path.startswith("prometheus/") and path.endswith(".rules.yaml")
+    """A plain Prometheus rule file: promtool checks it (a sharded environment's shard files are)."""
+    return path.endswith(".rules.yaml") and (path.startswith("prometheus/")
+                                             or (path.startswith(c.THANOS_DIR) and "/shards/" in path))
+
+
+def _is_ruler_file(path: str) -> bool:
+    """A Thanos Ruler's rule file (partial_response_strategy, which promtool refuses): Thanos checks it."""
+    return path.startswith(c.THANOS_DIR) and "/ruler/" in path and path.endswith(".rules.yaml")
+
+
+def _thanos_problems(thanos: str, files: dict[str, str]) -> list[tuple[str, str]]:
+    """`thanos tools rules-check` on every ruler file: one run, each file named by its own path."""
+    rules = {path: text for path, text in sorted(files.items()) if _is_ruler_file(path)}
+    if not rules:
+        return []
+    with tempfile.TemporaryDirectory(prefix="kfm-verify-") as scratch:
+        names = {}
+        for index, (path, text) in enumerate(rules.items()):
+            local = Path(scratch) / f"ruler-{index}.rules.yaml"
+            local.write_text(text, encoding="utf-8")
+            names[str(local)] = path
+        try:
+            result = subprocess.run([thanos, "tools", "rules-check", *(f"--rules={name}" for name in names)],
+                                    capture_output=True, text=True, timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return [(next(iter(rules)), f"thanos could not run: {error}")]
+    if result.returncode == 0:
+        return []
+    printed = result.stderr + result.stdout
+    refused: dict[str, list[str]] = {}
+    current = None   # its log says which file it checks, then what is wrong with it (error="...")
+    for line in printed.splitlines():
+        checking = re.search(r"msg=checking filename=(\S+)", line)
+        if checking:
+            current = names.get(checking.group(1))
+            continue
+        complaint = re.search(r'level=error error="(.*)"$', line)
+        if complaint and current:
+            refused.setdefault(current, []).append(complaint.group(1).replace('\\"', '"'))
+    found = [(path, f"thanos tools rules-check refuses it: {'; '.join(lines)[:400]}") for path, lines in refused.items()]
+    return found or [(next(iter(rules)), "thanos tools rules-check failed: " + " ".join(printed.split())[-400:])]
 
 
 def _parse_all(files: dict[str, str], paths: list[str]) -> dict[str, _Parsed]:
@@ -517,6 +569,12 @@ def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple
             check_rules(again, reruns, "again-")
             refused += finish(reruns)
         found += refused
+    if any(map(_is_ruler_file, files)):
+        if tools.thanos:
+            found += _thanos_problems(tools.thanos, files)
+        else:
+            notes.append(f"note: thanos not found, the Thanos Ruler's rule files not checked here ({THANOS_HELP}); "
+                         "make test checks them")
     if any(p.startswith(c.OTEL_DIR) for p in files):
         if tools.collector:
             found += _collector_problems(tools.collector, files)

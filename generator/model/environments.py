@@ -15,6 +15,70 @@ K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 MIN_RULES_PER_GROUP = 20  # an SLO's alerting and budget groups hold up to 18 rules with the default windows
 LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+PROMETHEUS_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")
+
+
+DURATION = re.compile(r"^[1-9][0-9]*[dhm]$")
+
+
+@dataclass(frozen=True)
+class ThanosRuler:
+    """An environment whose SLIs are split over Prometheus shards, combined by a Thanos Ruler.
+
+    Each shard's Prometheus records what reads its raw series (an SLO's rates, aggregated by the SLI's
+    labels, under `kfm_slo_shard:` names) and a heartbeat; the Thanos Ruler, querying every shard
+    through Thanos Query (which deduplicates replicas), records their sums across shards (`sum
+    without` the shard label) under the usual names, and everything read from them: windows, tiles,
+    budgets, burn rates, alerts (docs/scaling.md)."""
+
+    shards: tuple[str, ...]                 # each shard's value of `shard_label` (an external label)
+    owner: str                              # the team the shards' and the ruler's own alerts go to
+    shard_label: str = "cluster"            # the external label that tells shards apart
+    query_endpoints: tuple[str, ...] = ("dnssrv+_http._tcp.thanos-query.monitoring.svc.cluster.local",)
+    ruler_job: str = "thanos-ruler"         # the job the ruler's own /metrics are scraped as
+    retention: str = "35d"                  # the ruler's TSDB holds the tiles: longer than every SLO period
+    name: str = "kfm"                       # the ThanosRuler object
+    rule_selector: tuple[tuple[str, str], ...] = (("thanos-ruler", "kfm"),)   # labels of its PrometheusRules
+
+    def __post_init__(self) -> None:
+        for name in ("shards", "query_endpoints"):
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)):
+                object.__setattr__(self, name, tuple(value))
+        try:
+            object.__setattr__(self, "rule_selector", tuple(sorted(dict(self.rule_selector).items())))
+        except (TypeError, ValueError):
+            pass  # check() names the field
+
+    def check(self, p: Collector, where: str) -> None:
+        shards = self.shards
+        p.check(isinstance(shards, tuple) and len(shards) >= 1 and len(set(shards)) == len(shards)
+                and all(isinstance(s, str) and LABEL_VALUE.match(s) is not None and s for s in shards),
+                f"{where}.shards", "one or more distinct shard names (the shards' values of the shard label)")
+        p.check(isinstance(self.owner, str) and 0 < len(self.owner) <= 100 and self.owner.strip() == self.owner,
+                f"{where}.owner", "the name of a team (alerts/teams.py)")
+        p.check(isinstance(self.shard_label, str) and PROMETHEUS_LABEL.match(self.shard_label) is not None
+                and not self.shard_label.startswith("__"), f"{where}.shard_label", "a Prometheus label name")
+        p.check(isinstance(self.query_endpoints, tuple) and len(self.query_endpoints) >= 1
+                and all(isinstance(e, str) and e and not any(ch.isspace() for ch in e) for e in self.query_endpoints),
+                f"{where}.query_endpoints", "one or more Thanos Query addresses")
+        p.check(isinstance(self.ruler_job, str) and 0 < len(self.ruler_job) <= 100 and '"' not in self.ruler_job
+                and "\\" not in self.ruler_job, f"{where}.ruler_job", "the job name the ruler's metrics are scraped as")
+        p.check(isinstance(self.retention, str) and DURATION.match(self.retention) is not None,
+                f"{where}.retention", "a duration like 35d")
+        p.check(isinstance(self.name, str) and K8S_NAME.match(self.name) is not None, f"{where}.name",
+                "a Kubernetes object name")
+        selector = self.rule_selector
+        p.check(isinstance(selector, tuple) and all(isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], str)
+                                                    and isinstance(i[1], str) and LABEL_KEY.match(i[0]) is not None
+                                                    and LABEL_VALUE.match(i[1]) is not None for i in selector),
+                f"{where}.rule_selector", "Kubernetes labels, as a dict of names to values")
+
+    def canonical(self) -> dict[str, object]:
+        return {"shards": list(self.shards), "owner": self.owner, "shard_label": self.shard_label,
+                "query_endpoints": list(self.query_endpoints), "ruler_job": self.ruler_job,
+                "retention": self.retention, "name": self.name,
+                "rule_selector": [list(pair) for pair in self.rule_selector]}
 
 
 @dataclass(frozen=True)
@@ -37,6 +101,9 @@ class Environment:
     # The most rules a rule group may hold where the environment's rules are evaluated (a Cortex or
     # Mimir ruler: 20 by default); 0 for a Prometheus, which has no such limit.
     max_rules_per_group: int = 0
+    # Where the SLO rules are evaluated: None for the environment's one Prometheus (the default), or a
+    # ThanosRuler over Prometheus shards (docs/scaling.md).
+    thanos_ruler: ThanosRuler | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "debug_allowed_attributes", fields.ordered(self.debug_allowed_attributes))
@@ -75,4 +142,9 @@ class Environment:
         p.check(fields.is_whole(self.max_rules_per_group)
                 and (self.max_rules_per_group == 0 or MIN_RULES_PER_GROUP <= self.max_rules_per_group <= 100_000),
                 f"{where}.max_rules_per_group", f"0 (no limit) or a whole number from {MIN_RULES_PER_GROUP} to 100,000")
+        if self.thanos_ruler is not None:
+            if isinstance(self.thanos_ruler, ThanosRuler):
+                self.thanos_ruler.check(p, f"{where}.thanos_ruler")
+            else:
+                p.add(f"{where}.thanos_ruler", "a ThanosRuler(...), or None for one Prometheus")
         return True

@@ -12,7 +12,7 @@ from generator.model import fields
 from generator.model import prometheus_versions
 from generator.model import redaction
 from generator.model.problems import Collector, caller_file
-from generator.model.environments import Environment
+from generator.model.environments import Environment, ThanosRuler
 from generator.model.re2check import re2_problem
 
 ENV_VAR = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -156,5 +156,7 @@ class Telemetry:
                              + ([e.prometheus_version] if e.prometheus_version != prometheus_versions.DEFAULT_VERSION
                                 else [])
                              + ([{"max_rules_per_group": e.max_rules_per_group}] if e.max_rules_per_group else [])
+                             + ([{"thanos_ruler": e.thanos_ruler.canonical()}]
+                                if isinstance(e.thanos_ruler, ThanosRuler) else [])
                              for e in self.environments],
         }
