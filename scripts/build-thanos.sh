@@ -36,8 +36,12 @@ source_dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' "$work/download.json
 [ -d "$source_dir" ] || { echo "the module cache has no source for thanos $version" >&2; cat "$work/download.json" >&2; exit 1; }
 cp -r "$source_dir" "$work/src"
 chmod -R u+w "$work/src"
+# Build with the tags of its release builds (.promu.yml: netgo, slicelabels): without slicelabels,
+# Query panics decoding the label sets its stores announce.
+tags=$(sed -n '/^  tags:/,/^  [a-z]/s/^      - \(.*\)$/\1/p' "$work/src/.promu.yml" | paste -sd, -)
+[ -n "$tags" ] || { echo "no build tags found in thanos' .promu.yml" >&2; exit 1; }
 package=github.com/prometheus/common/version
-(cd "$work/src" && go build -o "$work/thanos" \
+(cd "$work/src" && go build -tags "$tags" -o "$work/thanos" \
   -ldflags "-X $package.Version=$version -X $package.Revision=v$version -X $package.Branch=v$version" \
   ./cmd/thanos) >"$work/build.log" 2>&1 || {
   echo "building thanos $version failed:" >&2

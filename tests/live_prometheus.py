@@ -56,9 +56,11 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 
 
 class LivePrometheus:
     def __init__(self, folder: Path, rule_files: list[Path], targets: list[str], group_interval: str = "5s",
-                 binary: str | None = None, flags: tuple[str, ...] = ()):
+                 binary: str | None = None, flags: tuple[str, ...] = (), external_labels: dict[str, str] | None = None,
+                 more_jobs: tuple[dict, ...] = ()):
         """`binary`: another server than the pinned 3.x (a test comparing versions); `flags`: more of its
-        command-line flags (--web.enable-otlp-receiver)."""
+        command-line flags (--web.enable-otlp-receiver); `external_labels`: a shard's (Thanos); `more_jobs`:
+        scrape configs besides the workload's."""
         self.folder = folder
         self.port = free_port()
         rules_dir = folder / "rules"
@@ -72,9 +74,10 @@ class LivePrometheus:
                     group["interval"] = group_interval
             (rules_dir / source.name).write_text(yaml.safe_dump(document))
         config = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s",
+                       **({"external_labels": external_labels} if external_labels else {})},
             "rule_files": [str(rules_dir / "*.yaml")],
-            "scrape_configs": [{"job_name": "kfm-synthetic", "static_configs": [{"targets": targets}]}],
+            "scrape_configs": [{"job_name": "kfm-synthetic", "static_configs": [{"targets": targets}]}, *more_jobs],
         }
         (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
         self.log = open(folder / "prometheus.log", "w")
