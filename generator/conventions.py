@@ -169,6 +169,12 @@ def thanos_ruler_object_file(env: str) -> str:
     return f"{THANOS_DIR}{env}/thanosruler.yaml"
 
 
+def thanos_rule_object_file(env: str, stem: str) -> str:
+    """A PrometheusRule of a sharded environment: `shard-<service>` (its shards' Prometheus select it),
+    `ruler-<service>` (the ThanosRuler selects it), and the heartbeat's, health's and invariants'."""
+    return f"{THANOS_DIR}{env}/prometheusrules/{stem}.yaml"
+
+
 def rules_file(stem: str) -> str:
     """Plain rule file: one per SLO (stem = SLO name), plus the invariants file."""
     return f"{RULES_DIR}{stem}.rules.yaml"

@@ -39,19 +39,29 @@ def stop_process(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    """Until Prometheus at url answers /-/ready; its log's tail if it exits first."""
+def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 30, what: str = "prometheus") -> None:
+    """Until Prometheus (or a Thanos component) at url answers /-/ready; its log's tail if it exits first."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"prometheus exited: {log.read_text()[-2000:]}")
+            raise RuntimeError(f"{what} exited: {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError("prometheus did not become ready")
+    raise RuntimeError(f"{what} did not become ready: {log.read_text()[-2000:]}")
+
+
+def api(url: str, path: str, **params: str) -> dict:
+    """The data of a GET of Prometheus' HTTP API (or Thanos', the same) at url."""
+    query = urllib.parse.urlencode(params)
+    with urllib.request.urlopen(f"{url}/api/v1/{path}?{query}", timeout=30) as response:
+        body = json.load(response)
+    if body.get("status") != "success":
+        raise RuntimeError(f"{path} {params}: {body}")
+    return body["data"]
 
 
 class LivePrometheus:
@@ -95,12 +105,7 @@ class LivePrometheus:
         wait_ready(self.url, self.process, self.folder / "prometheus.log", timeout)
 
     def api(self, path: str, **params: str) -> dict:
-        query = urllib.parse.urlencode(params)
-        with urllib.request.urlopen(f"{self.url}/api/v1/{path}?{query}", timeout=30) as response:
-            body = json.load(response)
-        if body.get("status") != "success":
-            raise RuntimeError(f"{path} {params}: {body}")
-        return body["data"]
+        return api(self.url, path, **params)
 
     def metrics_text(self) -> str:
         with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as response:

@@ -1,16 +1,12 @@
 """Start real Thanos components on 127.0.0.1 (a sidecar per Prometheus shard, Query, Ruler), and stop them."""
 from __future__ import annotations
 
-import json
 import subprocess
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import yaml
 
-from live_prometheus import free_port, stop_process
+from live_prometheus import api, free_port, stop_process, wait_ready
 
 
 class ThanosProcess:
@@ -39,25 +35,10 @@ class ThanosProcess:
         return f"127.0.0.1:{self.grpc_port}"
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"thanos {self.component} exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"thanos {self.component} did not become ready: {self.log_path.read_text()[-3000:]}")
+        wait_ready(self.url, self.process, self.log_path, timeout, f"thanos {self.component}")
 
     def api(self, path: str, **params: str) -> dict:
-        query = urllib.parse.urlencode(params)
-        with urllib.request.urlopen(f"{self.url}/api/v1/{path}?{query}", timeout=30) as response:
-            body = json.load(response)
-        if body.get("status") != "success":
-            raise RuntimeError(f"{path} {params}: {body}")
-        return body["data"]
+        return api(self.url, path, **params)
 
     def stop(self) -> None:
         if self.process.poll() is None:

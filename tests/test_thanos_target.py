@@ -133,21 +133,46 @@ def test_every_file_passes_the_real_tools(sharded, thanos, promtool, tmp_path):
     assert refused.returncode != 0
 
 
-def test_the_thanos_ruler_object_is_valid(sharded):
-    ok, output = validate(sharded[c.thanos_ruler_object_file("prod")], find_kubeconform())
+def test_the_rule_objects_hold_the_plain_files_groups_labelled_for_who_selects_them(catalog, sharded):
+    objects = {p: yaml.safe_load(t) for p, t in sharded.items() if "/prometheusrules/" in p and p.startswith(c.THANOS_DIR)}
+    for service in sorted({s.service for s in catalog.slos}):
+        slos = sorted((s for s in catalog.slos if s.service == service), key=lambda s: s.name)
+        ruler = objects[c.thanos_rule_object_file("prod", f"ruler-{service}")]
+        assert ruler["metadata"]["labels"]["thanos-ruler"] == "kfm" and "prometheus" not in ruler["metadata"]["labels"]
+        assert ruler["spec"]["groups"] == [g for s in slos for g in _groups(sharded[c.thanos_ruler_rules_file("prod", s.name)])]
+        shard_files = [c.thanos_shard_rules_file("prod", s.name) for s in slos]
+        shard_groups = [g for f in shard_files if f in sharded for g in _groups(sharded[f])]
+        shard = objects.get(c.thanos_rule_object_file("prod", f"shard-{service}"))
+        if not shard_groups:
+            assert shard is None, service
+            continue
+        assert shard["metadata"]["labels"]["prometheus"] == "kfm" and "thanos-ruler" not in shard["metadata"]["labels"]
+        assert shard["spec"]["groups"] == shard_groups
+    assert objects[c.thanos_rule_object_file("prod", "shard-heartbeat")]["spec"]["groups"] == [
+        {"name": c.SHARD_HEARTBEAT_GROUP, "rules": [{"record": c.SHARD_HEARTBEAT, "expr": "vector(1)"}]}]
+    assert c.thanos_rule_object_file("prod", "ruler-health") in objects
+
+
+def test_the_thanos_objects_are_valid(sharded):
+    paths = sorted(p for p in sharded if p.startswith(c.THANOS_DIR) and not p.endswith(".rules.yaml"))
+    assert c.thanos_ruler_object_file("prod") in paths and len(paths) > 5
+    ok, output = validate("---\n".join(sharded[p] for p in paths), find_kubeconform())
     assert ok, output
     spec = yaml.safe_load(sharded[c.thanos_ruler_object_file("prod")])["spec"]
     assert spec["ruleSelector"] == {"matchLabels": {"thanos-ruler": "kfm"}} and spec["retention"] == "35d"
 
 
-def test_a_broken_ruler_file_stops_the_render(tmp_path, thanos, promtool):
-    """The verify step runs rules-check: should a ruler rule ever be broken, the render stops (exit 2)."""
+@pytest.mark.parametrize("which", ["plain file", "object"])
+def test_a_broken_ruler_rule_stops_the_render(tmp_path, thanos, promtool, which):
+    """The verify step runs rules-check on the ruler's plain files and on its PrometheusRules' groups:
+    should a ruler rule ever be broken in either, the render stops (exit 2)."""
     project = sharded_project(tmp_path)
     from generator.checks import verify
     from generator.render import render
     catalog = load(project)
     files, _ = render(catalog)
-    path = c.thanos_ruler_rules_file("prod", catalog.slos[0].name)
+    path = (c.thanos_ruler_rules_file("prod", catalog.slos[0].name) if which == "plain file"
+            else c.thanos_rule_object_file("prod", f"ruler-{catalog.slos[0].service}"))
     files[path] = files[path].replace("expr: ", "expr: sum(( ", 1)
     problems, _ = verify.check_output(catalog, files, verify.Tools(promtool, None, None, thanos))
     assert [p.field for p in problems] == [f"out/{path}"], problems

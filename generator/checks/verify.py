@@ -268,7 +268,8 @@ def _parse_one(path: str, text: str, documents: bool = True) -> tuple[list[Any] 
 def _size_problems(files: dict[str, str]) -> list[tuple[str, str]]:
     found = []
     for path, text in files.items():
-        if not path.startswith(c.GITOPS_BASE + "/") or not path.endswith(".yaml"):
+        kubernetes = path.startswith(c.GITOPS_BASE + "/") or _is_thanos_rule_object(path, "")
+        if not kubernetes or not path.endswith(".yaml"):
             continue
         size = len(text.encode("utf-8"))
         if size > OBJECT_LIMIT:
@@ -278,7 +279,12 @@ def _size_problems(files: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _is_prometheus_rule(path: str) -> bool:
-    return path.startswith(c.GITOPS_BASE + "/prometheusrules/")
+    """A PrometheusRule promtool checks the groups of: the base's, and a sharded environment's shards'."""
+    return path.startswith(c.GITOPS_BASE + "/prometheusrules/") or _is_thanos_rule_object(path, "shard-")
+
+
+def _is_thanos_rule_object(path: str, kind: str) -> bool:
+    return path.startswith(c.THANOS_DIR) and f"/prometheusrules/{kind}" in path and path.endswith(".yaml")
 
 
 @dataclass(frozen=True)
@@ -328,8 +334,17 @@ def _is_ruler_file(path: str) -> bool:
 
 
 def _thanos_problems(thanos: str, files: dict[str, str]) -> list[tuple[str, str]]:
-    """`thanos tools rules-check` on every ruler file: one run, each file named by its own path."""
+    """`thanos tools rules-check` on every ruler file and the ruler's PrometheusRules' groups: one run,
+    each file named by its own path."""
     rules = {path: text for path, text in sorted(files.items()) if _is_ruler_file(path)}
+    for path, text in sorted(files.items()):
+        if _is_thanos_rule_object(path, "ruler-"):
+            documents, problem = _parse_one(path, text)
+            try:
+                if not problem and documents is not None and len(documents) == 1:
+                    rules[path] = yamlout.dump({"groups": documents[0]["spec"]["groups"]})
+            except (TypeError, KeyError):
+                pass   # reported by the parse check
     if not rules:
         return []
     with tempfile.TemporaryDirectory(prefix="kfm-verify-") as scratch:
@@ -569,7 +584,7 @@ def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple
             check_rules(again, reruns, "again-")
             refused += finish(reruns)
         found += refused
-    if any(map(_is_ruler_file, files)):
+    if any(_is_ruler_file(path) or _is_thanos_rule_object(path, "ruler-") for path in files):
         if tools.thanos:
             found += _thanos_problems(tools.thanos, files)
         else:

@@ -3,6 +3,7 @@ under out/thanos/<env>/:
   shards/<slo>.rules.yaml, shards/kfm-shard-heartbeat.rules.yaml   every shard's Prometheus loads them
   ruler/<slo>.rules.yaml, ruler/kfm-thanos-health.rules.yaml,      the Thanos Ruler loads them
   ruler/invariants.rules.yaml
+  prometheusrules/shard-<service>.yaml, ruler-<service>.yaml, ...  the same groups as PrometheusRule objects
   thanosruler.yaml                                                 the ThanosRuler (prometheus-operator)
 and the runbooks of the health alerts. An environment without one renders nothing here: the single
 Prometheus target stays as it was, byte for byte."""
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import conventions as c
+from generator.kubernetes import gitops
 from generator.model.catalog import Catalog
 from generator.model.environments import Environment, ThanosRuler
 from generator.thanos import rules
@@ -44,6 +46,43 @@ def thanos_ruler_object(env: Environment, target: ThanosRuler, digest: str) -> d
             "retention": target.retention,
         },
     }
+
+
+def rule_object(name: str, component: str, namespace: str, selector: tuple[tuple[str, str], ...],
+                groups: list[dict[str, Any]], digest: str) -> dict[str, Any]:
+    """A PrometheusRule of the sharded environment, labelled for whoever selects it."""
+    found = gitops.prometheus_rule(name, component, groups, digest)
+    found["metadata"] = {"name": name, "namespace": namespace,
+                         "labels": {**found["metadata"]["labels"], **dict(selector)},
+                         "annotations": found["metadata"]["annotations"]}
+    return found
+
+
+def _rule_objects(catalog: Catalog, env: Environment, target: ThanosRuler, max_rules: int) -> dict[str, dict[str, Any]]:
+    """{stem: PrometheusRule} for the shards (labelled with the environment's rule selector) and for the
+    ruler (with the ThanosRuler's): one of each per service, and the heartbeat's, health's, invariants'."""
+    objects = {}
+    for service in sorted({slo.service for slo in catalog.slos}):
+        slos = sorted((s for s in catalog.slos if s.service == service), key=lambda s: s.name)
+        digest = definitions_hash([[s.canonical() for s in slos], target.canonical()])
+        shard = [g for slo in slos for g in rules.shard_groups(slo)]
+        if shard:
+            objects[f"shard-{service}"] = rule_object(f"kfm-shard-{service}", service, env.namespace,
+                                                      env.rule_selector, shard, digest)
+        objects[f"ruler-{service}"] = rule_object(
+            f"kfm-ruler-{service}", service, env.namespace, target.rule_selector,
+            [g for slo in slos for g in rules.ruler_groups(slo, target, max_rules)], digest)
+    digest = definitions_hash([env.name, target.canonical()])
+    objects["shard-heartbeat"] = rule_object("kfm-shard-heartbeat", "thanos-shards", env.namespace, env.rule_selector,
+                                             [rules.heartbeat_group()], digest)
+    objects["ruler-health"] = rule_object("kfm-ruler-health", "thanos-ruler", env.namespace, target.rule_selector,
+                                          [rules.health_group(target, env.name)], digest)
+    if catalog.invariants:
+        objects["ruler-invariants"] = rule_object(
+            "kfm-ruler-invariants", c.INVARIANTS_FILE_STEM, env.namespace, target.rule_selector,
+            rules.invariant_groups(catalog.invariants),
+            definitions_hash([[i.canonical() for i in catalog.invariants], target.canonical()]))
+    return objects
 
 
 def _runbooks(catalog: Catalog, source: str, digest: str) -> dict[str, str]:
@@ -108,6 +147,11 @@ def render(catalog: Catalog) -> dict[str, str]:
             digest = definitions_hash([[i.canonical() for i in catalog.invariants], target.canonical()])
             files[c.thanos_ruler_rules_file(env.name, c.INVARIANTS_FILE_STEM)] = (
                 header(sources, digest) + yamlout.dump({"groups": rules.invariant_groups(catalog.invariants)}))
+        everything = ["slo/", "alerts/", telemetry_source]
+        for stem, rule_object_ in _rule_objects(catalog, env, target, max_rules).items():
+            files[c.thanos_rule_object_file(env.name, stem)] = (
+                header(everything, rule_object_["metadata"]["annotations"]["kfm.io/definitions-sha256"])
+                + yamlout.dump(rule_object_))
         files[c.thanos_ruler_object_file(env.name)] = (
             header([telemetry_source], target_digest) + yamlout.dump(thanos_ruler_object(env, target, target_digest)))
     files.update(_runbooks(catalog, telemetry_source, definitions_hash([t.canonical() for _, t in environments])))
