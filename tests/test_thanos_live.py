@@ -9,6 +9,7 @@ evaluates the ruler rules every second through Query. A third Prometheus, scrapi
 with the single-Prometheus rules, is the reference for the same traffic.
 
 1. the ruler's sums are the shards' together, and what one Prometheus over all the traffic records;
+   and every query of the SLO's dashboard returns data through Thanos Query;
 2. an outage of one shard's workload (half the traffic failing) pages when the global burn crosses
    the threshold, when the window math predicts for the combined traffic, with the global error
    ratio at the half, not the shard's whole;
@@ -25,12 +26,14 @@ import pytest
 from generator import conventions as c
 from generator.model.durations import parse_duration
 from generator.model.environments import ThanosRuler
+from generator.grafana.dashboards import slo_detail
 from generator.model.windows import PAGE
 from generator.prometheus.rules import slo_groups
 from generator.thanos import rules as thanos_rules
 from generator.writer import yamlout
 from live_prometheus import LivePrometheus, free_port
 from live_thanos import query, ruler, sidecar
+from test_live_dashboards import RATE_INTERVAL, _has_data
 from test_live_scenarios import EVIDENCE, POLL, SLACK, Workload, _outage_ratio, compress
 
 pytestmark = [pytest.mark.live]
@@ -151,6 +154,20 @@ def test_sharded_slo_end_to_end(shards):
     assert ruler_total == pytest.approx(shards_sum, rel=0.05)
     assert ruler_total == pytest.approx(reference, rel=0.10)
     assert _firing(querier) == []
+    # Every query of the SLO's dashboard returns data through Thanos Query (what Grafana points at).
+    board = slo_detail(slo)
+    empty, asked = [], 0
+    now = time.time()
+    for panel in board["panels"]:
+        for target in panel.get("targets", []):
+            expr = target["expr"].replace("$__rate_interval", RATE_INTERVAL)
+            asked += 1
+            result = (querier.api("query", query=expr, time=str(now))["result"] if target.get("instant") else
+                      querier.api("query_range", query=expr, start=str(now - 20), end=str(now), step="2")["result"])
+            if not _has_data(result):
+                empty.append(f"{panel['title']}: {target['expr']}")
+    print(f"dashboard {board['uid']}: {asked - len(empty)} of {asked} queries return data through Thanos Query")
+    assert asked >= 8 and not empty, empty
 
     # 2. One shard's workload fails every resolution: half the traffic.
     threshold = float(page.threshold(slo.error_budget))
