@@ -130,8 +130,25 @@ spec:
     service: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}
 """
 
+THANOS_RULER = """\
+apiVersion: monitoring.coreos.com/v1
+kind: ThanosRuler
+metadata:
+  name: sample
+  namespace: kfm-observability
+spec:
+  queryEndpoints:
+  - dnssrv+_http._tcp.thanos-query.monitoring.svc.cluster.local
+  ruleSelector:
+    matchLabels:
+      thanos-ruler: kfm
+  evaluationInterval: 1m
+  retention: 35d
+"""
+
 VALID = {
     "monitoring.coreos.com/prometheusrule_v1.json": PROMETHEUS_RULE,
+    "monitoring.coreos.com/thanosruler_v1.json": THANOS_RULER,
     "opentelemetry.io/opentelemetrycollector_v1beta1.json": OPENTELEMETRY_COLLECTOR,
     "opentelemetry.io/opentelemetrycollector_v1alpha1.json": OPENTELEMETRY_COLLECTOR_V1ALPHA1,
     "configmap-v1.json": CONFIGMAP,
@@ -179,6 +196,11 @@ INVALID = {
                                              "missing property 'exporters'"),
     "collector misspelled spec field": (OPENTELEMETRY_COLLECTOR.replace("  envFrom:", "  envfrom:"),
                                         "'envfrom' not allowed"),
+    "thanos ruler misspelled spec field": (THANOS_RULER.replace("  retention:", "  retension:"),
+                                           "'retension' not allowed"),
+    "thanos ruler endpoints not a list": (THANOS_RULER.replace(
+        "  queryEndpoints:\n  - dnssrv+_http._tcp.thanos-query.monitoring.svc.cluster.local\n",
+        "  queryEndpoints: thanos-query\n"), "/spec/queryEndpoints"),
     "configmap data value not a string": (CONFIGMAP.replace("  sample.json: |\n    {\"title\": \"sample\"}\n",
                                                             "  count: 3\n"), "/data/count"),
     "configmap misspelled field": (CONFIGMAP.replace("\ndata:", "\ndta:"), "'dta' not allowed"),
