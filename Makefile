@@ -30,6 +30,13 @@ fuzz: $(VENV)/.installed promtool prometheus3 collector
 	KFM_FUZZ_PROFILE=fuzz KFM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KFM_FUZZ_REPORT=$(or $(FUZZ_REPORT),fuzz-report.json) \
 		$(PY) -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 
+## import: write definitions files under slo/ from specs: make import SPEC="a.yml b.yml" [FORMAT=openslo] [OWNER=team] [IMPORT_FLAGS=--force]
+.PHONY: import
+FORMAT ?= sloth
+import: $(VENV)/.installed
+	@test -n "$(SPEC)" || { echo 'usage: make import SPEC="file.yml ..." [FORMAT=sloth|openslo] [OWNER=team]' >&2; exit 2; }
+	$(PY) -m generator import $(FORMAT) $(SPEC) $(if $(OWNER),--owner $(OWNER)) $(IMPORT_FLAGS)
+
 ## gates: the policy gates on the rendered out/ (fail-closed)
 gates: $(VENV)/.installed
 	$(PY) -m generator gates

@@ -1,4 +1,4 @@
-"""Command line: render, check, gates, diff.
+"""Command line: render, check, gates, diff; import sloth|openslo, export openslo (generator/interop/).
 
 Exit codes:
   0   done
@@ -55,7 +55,46 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("gates", "diff"):
             command.add_argument("--today", type=date.fromisoformat, default=None,
                                  help="the date waivers are checked against (default: $KFM_TODAY or today)")
+    _interop_commands(commands)
     return parser
+
+
+def _interop_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    text = "write definitions files under slo/ from Sloth or OpenSLO specs (docs/migrating.md)"
+    command = commands.add_parser("import", help=text, description=text)
+    command.add_argument("format", choices=("sloth", "openslo"), help="the specs' format")
+    command.add_argument("files", nargs="+", type=Path, metavar="FILE", help="spec files (YAML, multi-document)")
+    command.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
+    command.add_argument("--out-dir", type=Path, default=Path("slo"),
+                         help="folder of the definitions files, relative to the root (default: slo)")
+    command.add_argument("--owner", default="", help="the owning team (of alerts/teams.py) of every imported SLO; "
+                                                     "default: the spec's owner or team label")
+    command.add_argument("--force", action="store_true", help="overwrite definitions files that exist")
+    command.add_argument("--drop-label", action="append", default=[], metavar="NAME",
+                         help="leave out a spec label the no-literal-secrets gate would refuse (routing_key)")
+    text = "write every SLO as OpenSLO v1 documents, one file per service (docs/migrating.md)"
+    command = commands.add_parser("export", help=text, description=text)
+    command.add_argument("format", choices=("openslo",), help="the output format")
+    command.add_argument("--out", type=Path, required=True, help="folder to write (replaced as a whole)")
+    command.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
+    command.add_argument("--referenced", action="store_true",
+                         help="write each SLI as its own document, referenced by indicatorRef (default: inline)")
+    command.add_argument("--skip-unsupported", action="store_true",
+                         help="leave out SLOs OpenSLO cannot express (listed on stderr) instead of failing")
+
+
+def _interop(args: argparse.Namespace) -> int:
+    root = args.root.resolve()
+    problem = _root_problem(root)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_DEFINITIONS
+    if args.command == "import":
+        from generator.interop import importer
+        return importer.run(args.format, list(args.files), root, args.out_dir, args.owner, args.force,
+                            drop_labels=tuple(args.drop_label))
+    from generator.interop import export_openslo
+    return export_openslo.run(root, args.out.absolute(), args.referenced, args.skip_unsupported)
 
 
 def today(given: date | None) -> date:
@@ -82,6 +121,17 @@ def _print_problems(what: str, problems: list[Problem], out: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("import", "export"):
+        try:
+            return _interop(args)
+        except KeyboardInterrupt:
+            print("error: interrupted; nothing written", file=sys.stderr)
+            return 130
+        except Exception as error:  # never a traceback for the user
+            if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+                raise
+            print(internal_error_line(error, Path("slo")), file=sys.stderr)
+            return EXIT_INTERNAL
     root = args.root.resolve()
     out = (args.out or root / "out").absolute()
     try:
