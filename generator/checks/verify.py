@@ -4,14 +4,15 @@
 touches out/:
 - every path stays inside out/ (relative, no `..`, no two paths that differ
   only in case, names short enough for any file system);
-- every YAML and JSON file parses back (the rule files and PrometheusRules into Python data, since
-  the checks read their groups; the others through libyaml's parser, every event, which is what
-  parsing back can fail on for what the writer emits: tests/test_verify_loader.py);
+- every YAML and JSON file parses back: through libyaml's parser, every event, which is what parsing
+  back can fail on for what the writer emits (tests/test_verify_loader.py); a rule file or
+  PrometheusRule of another layout than the writer's is parsed into Python data;
 - every Kubernetes object fits its size limit (1 MiB of data);
 - the real promtool accepts every rule file and every PrometheusRule's groups
-  (`promtool check rules --lint=duplicate-rules`, duplicates fatal). A rule file whose groups one
-  PrometheusRule holds, to the byte once parsed, is checked there (its group names and rules are a
-  subset of that file's); should promtool refuse the object, its rule files are checked too;
+  (`promtool check rules --lint=duplicate-rules`, duplicates fatal). An object's groups reach promtool
+  as the text the object holds, two spaces less indented. A rule file whose groups are, to the byte,
+  groups of one PrometheusRule is checked there (its group names and rules are a subset of that
+  file's); should promtool refuse the object, its rule files are checked too;
 - `thanos tools rules-check` accepts every Thanos Ruler rule file (a sharded environment's);
 - the real collector accepts every environment's config (`validate`), where
   the binary built for this manifest is present.
@@ -292,31 +293,95 @@ class _Parsed:
     """What the checks need of one rendered file once parsed back (small: it travels back from a worker)."""
     problem: str = ""                       # why it does not parse back ("" when it does)
     rule_text: str | None = None            # a PrometheusRule: its groups as a rule file, for promtool
-    group_keys: tuple[bytes, ...] | None = None   # a rule file or PrometheusRule: a digest of each group
+    group_keys: tuple[bytes, ...] | None = None   # a rule file or PrometheusRule: a digest of each group's text
 
 
-def _group_keys(groups: Any) -> tuple[bytes, ...] | None:
-    """A digest of each parsed group (equal digests: equal groups), or None for what is not a list of
-    groups (promtool reports that)."""
-    try:
-        return tuple(hashlib.sha256(json.dumps(group, sort_keys=True, ensure_ascii=False).encode()).digest()
-                     for group in groups)
-    except (TypeError, ValueError):   # not JSON data (a date, a key of another type): not comparable
+# The writer's layout of a PrometheusRule: top-level keys apiVersion, kind, metadata, then `spec:` holding
+# only `groups:`, a block sequence indented by two spaces that runs to the end of the file.
+_OBJECT_TOP_KEYS = ("apiVersion:", "kind:", "metadata:")
+_OBJECT_GROUPS = "\nspec:\n  groups:\n"
+_GROUPS_KEY = "groups:\n"
+
+
+def _group_blocks(groups: str) -> list[str] | None:
+    """The text of each group of a block sequence written at column 0 (`- name: ...` and the lines
+    indented under it), or None where the text has another shape (a comment, a sibling key, a
+    document marker, a line indented by one space, no final line break)."""
+    blocks: list[list[str]] = []
+    for line in groups.splitlines(keepends=True):
+        if line.startswith("- "):
+            blocks.append([line])
+        elif blocks and (line.startswith("  ") or line == "\n"):
+            blocks[-1].append(line)
+        else:
+            return None
+    return ["".join(block) for block in blocks] if blocks and groups.endswith("\n") else None
+
+
+def _object_groups_text(text: str) -> str | None:
+    """A PrometheusRule's `spec.groups` as a rule file (`groups:` and the block, two spaces less
+    indented), read from the text where the object has the writer's layout; None where it has another.
+
+    Indenting every non-empty line of block-style YAML by the same amount keeps what it means (block
+    nesting, block scalars and their indentation indicators are all relative), so promtool reads the
+    groups the object holds: tests/test_verify_rules.py checks that both parse to the same data for every
+    rendered object, and that other layouts take the parsing path."""
+    head, found, block = text.partition(_OBJECT_GROUPS)
+    if not found:
         return None
+    tops = [line for line in (head + "\n").splitlines() if line and not line.startswith((" ", "#"))]
+    if len(tops) != len(_OBJECT_TOP_KEYS) or not all(line.startswith(key) for line, key in zip(tops, _OBJECT_TOP_KEYS)):
+        return None
+    lines = block.splitlines(keepends=True)
+    if not all(line == "\n" or line.startswith("  ") for line in lines):
+        return None
+    groups = "".join(line if line == "\n" else line[2:] for line in lines)
+    return _GROUPS_KEY + groups if _group_blocks(groups) is not None else None
+
+
+def _rule_file_groups(text: str) -> str | None:
+    """A rule file's group sequence (after its comment header and `groups:`), where the writer laid it
+    out; None where it has another layout."""
+    lines = text.splitlines(keepends=True)
+    index = 0
+    while index < len(lines) and lines[index].startswith("#"):
+        index += 1
+    if index >= len(lines) or lines[index] != _GROUPS_KEY:
+        return None
+    groups = "".join(lines[index + 1:])
+    return groups if _group_blocks(groups) is not None else None
+
+
+def _text_keys(groups: str) -> tuple[bytes, ...] | None:
+    """A digest of each group's text: equal digests, the same bytes under `groups:`, the same groups."""
+    blocks = _group_blocks(groups)
+    return None if blocks is None else tuple(hashlib.sha256(block.encode("utf-8")).digest() for block in blocks)
 
 
 def _parsed(path: str, text: str) -> _Parsed:
-    documents, problem = _parse_one(path, text, _is_prometheus_rule(path) or _is_rule_file(path))
+    """A rule file or PrometheusRule in the writer's layout is parsed back by libyaml's parser alone
+    (every event), and its groups are read from the text: promtool parses an object's; a rule file whose
+    groups are the same bytes as groups of an object is covered by that object's check. A file of any
+    other layout is parsed into Python data, and an object's groups written again for promtool."""
+    rule_object, rule_file = _is_prometheus_rule(path), _is_rule_file(path)
+    groups = None
+    if _SyntaxParser is not None:
+        groups = _object_groups_text(text) if rule_object else _rule_file_groups(text) if rule_file else None
+    if groups is not None:
+        _, problem = _parse_one(path, text, documents=False)
+        if problem:
+            return _Parsed(problem)
+        if rule_object:
+            return _Parsed(rule_text=groups, group_keys=_text_keys(groups[len(_GROUPS_KEY):]))
+        return _Parsed(group_keys=_text_keys(groups))
+    documents, problem = _parse_one(path, text, rule_object or rule_file)
     if problem or documents is None:
         return _Parsed(problem)
     try:
         if len(documents) != 1:
             raise TypeError("not one document")
-        if _is_prometheus_rule(path):
-            groups = documents[0]["spec"]["groups"]
-            return _Parsed(rule_text=yamlout.dump({"groups": groups}), group_keys=_group_keys(groups))
-        if _is_rule_file(path):
-            return _Parsed(group_keys=_group_keys(documents[0]["groups"]))
+        if rule_object:   # promtool checks it; no rule file is covered by it
+            return _Parsed(rule_text=yamlout.dump({"groups": documents[0]["spec"]["groups"]}))
     except (TypeError, KeyError):
         pass   # a PrometheusRule: reported by the parse check; a rule file: by promtool
     return _Parsed()
