@@ -52,11 +52,9 @@ def render(catalog: Catalog) -> dict[str, str]:
                                min_items=2 if len(catalog.slos) >= parallel.MIN_ITEMS else parallel.NEVER)
     files.update(zip((path for path, _, _ in found), texts))
 
-    def configmap_file(item: tuple[dict[str, Any], list[str], str]) -> tuple[str, str]:
-        board, sources, text = item
-        digest = definitions_hash([board])
-        configmap = gitops.dashboard_configmap(board["uid"], text, digest)
-        return c.dashboard_configmap_file(board["uid"]), header(sources, digest) + yamlout.dump(configmap)
+    def configmap_file(board: grafana.RenderedDashboard) -> tuple[str, str]:
+        configmap = gitops.dashboard_configmap(board.uid, board.text, board.digest)
+        return c.dashboard_configmap_file(board.uid), header(board.sources, board.digest) + yamlout.dump(configmap)
     files.update(parallel.map_items(configmap_file, grafana.dashboards(catalog)))
     telemetry = catalog.telemetry
     if telemetry is None:
