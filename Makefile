@@ -11,7 +11,7 @@ render: $(VENV)/.installed
 
 ## test: install promtool, kubeconform and the collector if missing, run the policy gates, then every test
 TEST_WORKERS ?= auto
-test: $(VENV)/.installed promtool prometheus3 thanos collector kubeconform
+test: $(VENV)/.installed promtool prometheus3 thanos collector kubeconform sloth
 	$(PY) -m generator gates
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 

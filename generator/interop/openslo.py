@@ -159,8 +159,7 @@ def _v1alpha(document: Document, problem: Problem) -> list[ImportedSLO]:
                                       f"{where}.ratioMetrics.total.query")
             target = _target(objective, where)
             found.append(_finish(document, name, service, owner, description, target, sli, period, dict(labels),
-                                 (TierSpec(), TierSpec()), {}, list(notes) + [
-                                     "no alert policy in OpenSLO v1alpha: the default page and ticket tiers apply"]))
+                                 _no_alerts(V1ALPHA), {}, list(notes) + [NO_ALERTS_NOTE]))
         except Refused as refused:
             problem(name, refused.field, refused.message)
     return found
@@ -463,8 +462,18 @@ def _alert_policies(value: object, index: Index, annotations: dict[str, str], pe
             continue
         tiers[tier].windows = _windows(conditions[tier], tier, period, explicit[tier])
     if not policies and not any(f"{t}-disabled" in annotations for t in TIERS):
-        notes.append("the spec has no alert policy: the default page and ticket tiers apply")
+        notes.append(NO_ALERTS_NOTE)
+        return _no_alerts(V1)
     return tiers[PAGE], tiers[TICKET]
+
+
+NO_ALERTS_NOTE = ("the spec has no alert policy, so, as with Sloth, no burn-rate alert: both tiers are disabled; "
+                  "delete the two Tier.disabled(...) lines for the default page and ticket tiers")
+
+
+def _no_alerts(version: str) -> tuple[TierSpec, TierSpec]:
+    return (TierSpec(enabled=False, disabled_reason=f"The {version} spec defines no alert policy for this SLO."),
+            TierSpec(enabled=False, disabled_reason=f"The {version} spec defines no alert policy for this SLO."))
 
 
 def _condition(condition: dict[str, Any], where: str) -> tuple[str, tuple[int, int, Decimal, int | None, str]]:
