@@ -133,8 +133,10 @@ def _v1alpha(document: Document, problem: Problem) -> list[ImportedSLO]:
     description = text_value(spec.get("description"), "spec.description", required=False)
     notes: list[str] = []
     metadata = mapping(document.body.get("metadata"), "metadata")
-    labels = labels_value(metadata.get("labels"), "metadata.labels", notes)
-    owner = labels.pop("owner", "") or labels.pop("team", "")
+    raw_labels = dict(mapping(metadata.get("labels"), "metadata.labels", required=False))
+    team = raw_labels.pop("team", None)
+    labels = labels_value(raw_labels, "metadata.labels", notes)
+    owner = _one(team, "metadata.labels.team") or _one(raw_labels.get("owner"), "metadata.labels.owner")
     found = []
     objectives = sequence(spec.get("objectives"), "spec.objectives")
     if not objectives:
@@ -176,9 +178,10 @@ def _v1(document: Document, index: Index) -> list[ImportedSLO]:
     _budgeting(spec.get("budgetingMethod"))
     period = _time_window(spec.get("timeWindow"))
     notes: list[str] = []
-    labels = labels_value(metadata.get("labels"), "metadata.labels", notes)
-    owner = annotations.get("owner", "") or labels.pop("team", "") or labels.pop("owner", "")
-    labels.pop("team", None)
+    raw_labels = dict(mapping(metadata.get("labels"), "metadata.labels", required=False))
+    team = raw_labels.pop("team", None)
+    labels = labels_value(raw_labels, "metadata.labels", notes)
+    owner = _one(team, "metadata.labels.team") or _one(raw_labels.get("owner"), "metadata.labels.owner")
     description = text_value(spec.get("description"), "spec.description", required=False)
     indicator = _indicator(spec, index, "spec")
     objectives = sequence(spec.get("objectives"), "spec.objectives")
@@ -225,6 +228,17 @@ def _finish(document: Document, name: str, service: str, owner: str, description
     slo.no_data_severity = annotations.get("no-data-severity", "")
     slo.query_offset = annotations.get("query-offset", "")
     return slo
+
+
+def _one(value: object, where: str) -> str:
+    """A label's one value (OpenSLO allows a list): the owning team."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise Refused(where, "several teams: an SLO has one owner (give --owner TEAM)")
+        value = value[0]
+    return text_value(value, where, multiline=False, limit=63)
 
 
 def _annotations(value: object) -> dict[str, str]:
@@ -360,7 +374,9 @@ def _sli(indicator: dict[str, Any], objective: dict[str, Any], annotations: dict
             raise Refused("indicator.thresholdMetric", "do not match on le: the objective's value is the threshold")
         native = annotations.get("native") == "true"
         group = tuple(_json_list(annotations, "group-by")) if "group-by" in annotations else ()
-        return LatencySpec(histogram=query.strip(), threshold_seconds=float(threshold), group_by=group, native=native,
+        raw_value = objective.get("value")
+        kept = raw_value if isinstance(raw_value, int) and not isinstance(raw_value, bool) else float(threshold)
+        return LatencySpec(histogram=query.strip(), threshold_seconds=kept, group_by=group, native=native,
                            buckets=(float(threshold),))
     raise Refused("indicator.spec", "give a ratioMetric or a thresholdMetric")
 
@@ -403,7 +419,7 @@ def _seconds(text: object, where: str, zero_ok: bool = False) -> int:
 def _alert_policies(value: object, index: Index, annotations: dict[str, str], period: str,
                     notes: list[str]) -> tuple[TierSpec, TierSpec]:
     tiers = {PAGE: TierSpec(), TICKET: TierSpec()}
-    conditions: dict[str, list[tuple[int, int, Decimal, int | None, str]]] = {PAGE: [], TICKET: []}
+    conditions: dict[str, list[tuple[int, int, Decimal, int | None, str, tuple[str, str]]]] = {PAGE: [], TICKET: []}
     explicit = {PAGE: False, TICKET: False}
     seen = {PAGE: False, TICKET: False}
     policies = sequence(value, "spec.alertPolicies", required=False)
@@ -476,7 +492,8 @@ def _no_alerts(version: str) -> tuple[TierSpec, TierSpec]:
             TierSpec(enabled=False, disabled_reason=f"The {version} spec defines no alert policy for this SLO."))
 
 
-def _condition(condition: dict[str, Any], where: str) -> tuple[str, tuple[int, int, Decimal, int | None, str]]:
+def _condition(condition: dict[str, Any],
+               where: str) -> tuple[str, tuple[int, int, Decimal, int | None, str, tuple[str, str]]]:
     metadata = mapping(condition.get("metadata"), f"{where}.metadata", required=False)
     own = _annotations(metadata.get("annotations"))
     spec = mapping(condition.get("spec"), f"{where}.spec")
@@ -497,16 +514,17 @@ def _condition(condition: dict[str, Any], where: str) -> tuple[str, tuple[int, i
     short = own.get("short-window", "")
     if short:
         _seconds(short, f"{where}.metadata.annotations.{ANNOTATION}short-window")
-    return severity, (long, 0, factor, after, short)
+    texts = (str(body.get("lookbackWindow")), str(body.get("alertAfter", "")))
+    return severity, (long, 0, factor, after, short, texts)
 
 
-def _windows(found: list[tuple[int, int, Decimal, int | None, str]], tier: str, period: str,
+def _windows(found: list[tuple[int, int, Decimal, int | None, str, tuple[str, str]]], tier: str, period: str,
              explicit: bool) -> list[WindowSpec]:
     """Each condition matches one of the tier's window pairs (the Workbook pairs scaled to the period) or
     carries its short window (kfm.dev/short-window, as the export writes); the default pairs give Tier()."""
     pairs = default_pairs(PERIODS[period], tier)
     windows = []
-    for long, _, factor, after, short in found:
+    for long, _, factor, after, short, (long_text, after_text) in found:
         match = next((p for p in pairs if p.long == long and p.factor == factor), None)
         if short:
             short_seconds = parse_duration(short)
@@ -520,6 +538,9 @@ def _windows(found: list[tuple[int, int, Decimal, int | None, str]], tier: str, 
         for_ = after if after is not None else (match.for_ if match is not None else 120)
         windows.append(WindowSpec(format_duration(long), format_duration(short_seconds), decimal_text(factor),
                                   format_duration(for_) if for_ else "0s"))
+        if explicit:   # our own export: the texts as the definitions wrote them
+            windows[-1] = WindowSpec(long_text, short or format_duration(short_seconds), decimal_text(factor),
+                                     after_text if after is not None and after else windows[-1].for_)
     if not explicit and sorted(windows, key=repr) == sorted(_defaults(pairs), key=repr):
         return []
     for window in windows:
