@@ -157,9 +157,7 @@ def run(kind: str, files: list[Path], root: Path, out_dir: Path, owner: str, for
             seen.setdefault(slo.name, slo.source)
     kept_metrics = [m for m in catalog.metrics if str(Path(m.defined_in).resolve()) not in replaced]
     all_slos = [s for group in by_file.values() for s in group]
-    names = ", ".join(sorted({spec_file(s.source) for s in all_slos}))[:150]
-    metrics = declarations(all_slos, kept_metrics, f"read by the SLOs imported from {names}; say which exporter "
-                                                   "or service exposes it")
+    metrics = declarations(all_slos, kept_metrics)
     sources = _sources(kind, by_file, metrics, target_dir, root, problems)
     if problems:
         return _refuse(problems, say)

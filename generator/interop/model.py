@@ -316,7 +316,7 @@ def _latency(bad_or_good: str, part_node: Any, total: RateSum, where: str) -> La
 
 # --- metric declarations ---------------------------------------------------------------------------
 
-def declarations(slos: list[ImportedSLO], known: list[Metric], source: str) -> list[MetricSpec]:
+def declarations(slos: list[ImportedSLO], known: list[Metric]) -> list[MetricSpec]:
     """A Metric declaration for every series the SLIs read that neither KFM's contract nor an existing
     declaration covers (labels from the matchers, unbounded)."""
     covered: set[str] = set(c.METRIC_LABELS) | set(c.NATIVE_HISTOGRAMS)
@@ -326,6 +326,8 @@ def declarations(slos: list[ImportedSLO], known: list[Metric], source: str) -> l
         covered |= {contract_histogram + suffix for suffix in ("_bucket", "_count", "_sum")}
     histograms: dict[str, MetricSpec] = {}
     counters: dict[str, MetricSpec] = {}
+    readers: dict[str, set[str]] = {}
+    source = ""
     from generator.promql.selectors import parse_selector
     base: str | None
     for slo in slos:
@@ -337,6 +339,7 @@ def declarations(slos: list[ImportedSLO], known: list[Metric], source: str) -> l
             spec.labels.update({m.label: None for m in hist.matchers})
             spec.labels.update({label: None for label in slo.sli.group_by})
             spec.buckets = tuple(sorted(set(spec.buckets) | set(slo.sli.buckets)))
+            readers.setdefault(spec.name, set()).add(spec_file(slo.source))
     for slo in slos:
         if not isinstance(slo.sli, EventsSpec):
             continue
@@ -358,8 +361,11 @@ def declarations(slos: list[ImportedSLO], known: list[Metric], source: str) -> l
                 selector.metric, MetricSpec(selector.metric, "counter", {}, source))
             spec.labels.update({m.label: None for m in selector.matchers})
             spec.labels.update({label: None for label in slo.sli.group_by})
+            readers.setdefault(spec.name, set()).add(spec_file(slo.source))
     found = sorted([*histograms.values(), *counters.values()], key=lambda m: m.name)
     for spec in found:
+        spec.source = (f"read by the SLOs imported from {', '.join(sorted(readers.get(spec.name, ())))}"[:200]
+                       + "; say which exporter or service exposes it")
         spec.labels = {k: None for k in sorted(spec.labels) if k not in ("job", "instance", "le")}
     return found
 

@@ -7,6 +7,7 @@ order docs/definitions.md lists them, and only the options that differ from thei
 from __future__ import annotations
 
 import re
+import textwrap
 
 from generator.interop.model import (EventsSpec, ImportedSLO, LatencySpec, MetricSpec, TierSpec, decimal_text)
 from generator.promql.selectors import parse_selector
@@ -55,7 +56,7 @@ def dict_source(values: dict[str, object], indent: str) -> str:
 def text_block(text: str, indent: str) -> str:
     """A long text as adjacent literals, one per line of the text, in parentheses."""
     lines = text.splitlines(keepends=True)
-    if len(lines) <= 1 and len(text) + len(indent) <= 90:
+    if len(lines) <= 1:
         return literal(text)
     inner = indent + INDENT
     return "(\n" + "".join(f"{inner}{literal(line)}\n" for line in lines) + indent + ")"
@@ -66,27 +67,28 @@ def _tier_source(tier: TierSpec, indent: str) -> str | None:
     inner = indent + INDENT
     if not tier.enabled:
         args = [text_block(tier.disabled_reason, inner)]
+        if tier.labels or tier.keep_firing_for:   # no effect on a disabled tier, but kept as the spec said
+            args = [f"enabled=False", f"disabled_reason={args[0]}"]
+            if tier.labels:
+                args.append(f"labels={dict_source(dict(tier.labels), inner)}")
+            if tier.keep_firing_for:
+                args.append(f"keep_firing_for={literal(tier.keep_firing_for)}")
         if tier.waiver:
             reason, expires, approved_by = tier.waiver
-            args.append(f"waiver=Waiver(reason={literal(reason)}, expires={literal(expires)}, "
-                        f"approved_by={literal(approved_by)})")
-        call = "Tier.disabled(" + ", ".join(args) + ")"
-        if tier.labels or tier.keep_firing_for:
-            # labels and keep_firing_for of a disabled tier have no effect, but keep what the spec said
-            call = (f"Tier(enabled=False, disabled_reason={text_block(tier.disabled_reason, inner)}"
-                    + (f", labels={dict_source(dict(tier.labels), indent)}" if tier.labels else "")
-                    + (f", keep_firing_for={literal(tier.keep_firing_for)}" if tier.keep_firing_for else "")
-                    + (", waiver=Waiver(reason={}, expires={}, approved_by={})".format(
-                        *map(literal, tier.waiver)) if tier.waiver else "") + ")")
-        return call
+            args.append(f"waiver=Waiver(\n{inner}{INDENT}reason={literal(reason)},\n{inner}{INDENT}expires="
+                        f"{literal(expires)},\n{inner}{INDENT}approved_by={literal(approved_by)},\n{inner})")
+        call = "Tier" if args[0] == "enabled=False" else "Tier.disabled"
+        if len(args) == 1 and len(args[0]) + len(indent) < 80:
+            return f"{call}({args[0]})"
+        return f"{call}(\n" + "".join(f"{inner}{a},\n" for a in args) + indent + ")"
     args = []
     if tier.labels:
         args.append(f"labels={dict_source(dict(tier.labels), indent)}")
     if tier.windows:
         windows = "".join(
-            f"{inner}{INDENT}BurnWindow({literal(w.long)}, {literal(w.short)}, {literal(w.factor)}"
+            f"{inner}BurnWindow({literal(w.long)}, {literal(w.short)}, {literal(w.factor)}"
             + (f", for_={literal(w.for_)}" if w.for_ != "2m" else "") + "),\n" for w in tier.windows)
-        args.append(f"windows=(\n{windows}{inner})")
+        args.append(f"windows=(\n{windows}{indent})")
     if tier.keep_firing_for:
         args.append(f"keep_firing_for={literal(tier.keep_firing_for)}")
     if not args:
@@ -141,7 +143,8 @@ def _sli_source(sli: EventsSpec | LatencySpec, constants: dict[str, str], indent
 
 
 def _comment(text: str, indent: str) -> str:
-    return "".join(f"{indent}# {line}\n" if line else f"{indent}#\n" for line in text.splitlines())
+    lines = textwrap.wrap(" ".join(text.split()), width=104 - len(indent), break_on_hyphens=False) or [""]
+    return "".join(f"{indent}# {line}\n" for line in lines)
 
 
 def _slo_source(slo: ImportedSLO, constants: dict[str, str]) -> str:
