@@ -8,6 +8,7 @@ An exception in a worker (a definition error found while rendering, a bug) is ra
 have been without workers."""
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -68,11 +69,17 @@ def map_items(compute: Callable[[T], R], items: Sequence[T], min_items: int = MI
     def task(chunk: Sequence[T]) -> Callable[[], list[R]]:
         return lambda: [compute(item) for item in chunk]
     _work[:] = [task(chunk) for chunk in chunks]
+    # The workers share the parent's heap until they write to it, and the cyclic collector writes to every
+    # object it examines: frozen, the heap is not examined in them (nor copied page by page for it).
+    frozen_here = gc.get_freeze_count() == 0
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(count) as pool:
             results = pool.map(_run, range(len(chunks)), chunksize=1)
     finally:
         _work.clear()
+        if frozen_here:
+            gc.unfreeze()
     found: list[R] = [None] * len(items)  # type: ignore[list-item]
     for index, result in zip(order, (result for chunk in results for result in chunk)):  # type: ignore[attr-defined]
         found[index] = result
