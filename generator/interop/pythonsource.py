@@ -171,9 +171,9 @@ def _slo_source(slo: ImportedSLO, constants: dict[str, str]) -> str:
     return "".join(out)
 
 
-def _metric_source(metric: MetricSpec) -> str:
+def _metric_source(metric: MetricSpec, constants: dict[str, str]) -> str:
     indent = INDENT * 2
-    lines = [f"{INDENT}Metric(\n", f"{indent}{constant_name(metric.name)}, {literal(metric.type)},\n"]
+    lines = [f"{INDENT}Metric(\n", f"{indent}{constants[metric.name]}, {literal(metric.type)},\n"]
     if metric.type == "summary":
         lines.insert(0, f"{INDENT}# Only its _count/_sum series are read, which a histogram and a summary share; if it is a\n"
                         f"{INDENT}# histogram, declare it as one with its buckets (a Latency SLI over it needs them).\n")
@@ -189,7 +189,15 @@ def module_source(docstring: str, slos: list[ImportedSLO], metrics: list[MetricS
     """The whole definitions file."""
     names = sorted({parse_selector(text).metric for slo in slos for text in _selectors(slo)}
                    | {metric.name for metric in metrics})
-    constants = {metric: constant_name(metric) for metric in names}
+    constants: dict[str, str] = {}
+    taken = {"SLO", "SLOS", "METRICS", "INDENT"}
+    for metric in names:   # distinct, and never one of the file's other names
+        base = constant_name(metric)
+        name, number = base, 2
+        while name in taken:
+            name, number = f"{base}_{number}", number + 1
+        taken.add(name)
+        constants[metric] = name
     uses = {"SLO"}
     uses.add("EventsRatio" if any(isinstance(s.sli, EventsSpec) for s in slos) else "Latency")
     if any(isinstance(s.sli, LatencySpec) for s in slos):
@@ -213,7 +221,7 @@ def module_source(docstring: str, slos: list[ImportedSLO], metrics: list[MetricS
     if metrics:
         out.append("\n# Metrics the SLIs read that KFM's contract does not know: the metric-contract gate checks the\n"
                    "# queries against these declarations (docs/metrics.md). Add bounded values where you know them.\n")
-        out.append("METRICS = [\n" + "".join(_metric_source(m) for m in metrics) + "]\n")
+        out.append("METRICS = [\n" + "".join(_metric_source(m, constants) for m in metrics) + "]\n")
     out.append("\nSLOS = [\n" + "".join(_slo_source(s, constants) for s in slos) + "]\n")
     return "".join(out)
 
