@@ -365,3 +365,25 @@ def test_hostile_documents_give_clean_errors(tmp_path):
         result = cli("import", "openslo", str(spec), "--root", str(root))
         assert result.returncode == 2, (text, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr and message in result.stderr, (text, result.stderr)
+
+
+def test_a_data_source_that_is_not_prometheus_is_refused_through_its_reference(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    text = _slo_text().replace("total: {metricSource: {type: Prometheus, spec: {query: orders_total}}}",
+                               "total: {metricSource: {metricSourceRef: dd, spec: {query: orders_total}}}")
+    spec.write_text(text + "---\napiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: dd}\nspec: {type: Datadog}\n")
+    root = project(tmp_path)
+    result = cli("import", "openslo", str(spec), "--root", str(root))
+    assert result.returncode == 2
+    assert (f"{spec}: SLO 'orders': indicator.ratioMetric.total.metricSource.type: 'Datadog': only Prometheus data "
+            "sources map to rules") in result.stderr
+
+
+def test_two_time_windows_are_refused(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(_slo_text().replace("timeWindow: [{duration: 30d, isRolling: true}]",
+                                        "timeWindow: [{duration: 30d, isRolling: true}, {duration: 7d, isRolling: true}]"))
+    root = project(tmp_path)
+    result = cli("import", "openslo", str(spec), "--root", str(root))
+    assert result.returncode == 2
+    assert f"{spec}: SLO 'orders': spec.timeWindow: give exactly one time window" in result.stderr

@@ -97,7 +97,7 @@ def test_getting_started_imports_as_readable_definitions(getting_started):
     assert "bad=f'{HTTP_REQUEST_DURATION_SECONDS_COUNT}{{job=\"myservice\", code=~\"(5..|429)\"}}'" in source
     assert '"sloth_alert": "MyServiceHighErrorRate"' in source and '"imported_severity": "pageteam"' in source
     assert '"imported_tier": "2"' in source and '"repo": "myorg/myservice"' in source
-    assert "routing_key" not in source.split("SLOS = [")[1].split("# label")[0] or "left out" in source
+    assert '"routing_key"' not in source and "# label 'routing_key' (alerting.page.labels) left out" in source
     assert "METRICS = [" in source and '"summary"' in source   # its _count is declared, for the contract gate
     assert "/root/" not in source and "/work/" not in source   # never a path of the importing machine
 
@@ -468,3 +468,43 @@ def test_two_problems_give_two_lines(tmp_path):
                     "  - {name: b, objective: 101, sli: {raw: {}}}\n")
     stderr = assert_refused(tmp_path, ["sloth", str(spec)], "SLO 'b': slos[1].objective", str(spec))
     assert stderr.startswith("error: 2 problem(s)") and len(stderr.strip().splitlines()) == 3
+
+
+def test_an_empty_file_is_refused(tmp_path):
+    spec = tmp_path / "empty.yml"
+    spec.write_text("# nothing here\n")
+    assert_refused(tmp_path, ["sloth", str(spec)], "spec: file: holds no document", str(spec))
+
+
+def test_a_project_that_does_not_load_is_named_and_nothing_is_written(tmp_path):
+    root = project(tmp_path)
+    (root / "slo" / "broken.py").write_text("SLOS = [1/0]\n")
+    spec = spec_file(tmp_path)
+    result = cli("import", "sloth", str(spec), "--root", str(root))
+    assert result.returncode == 2
+    assert "slo/broken.py: spec: project: the project does not load" in result.stderr
+    assert not (root / "slo" / "svc.py").exists()
+
+
+def test_metric_constants_never_shadow_the_api(tmp_path):
+    root = project(tmp_path)
+    spec = tmp_path / "shadow.yml"
+    spec.write_text(SLO_TEMPLATE.format(**{**GOOD, "error": "'sum(rate(slo{code=\"5\"}[{{.window}}]))'",
+                                           "total": "'sum(rate(slo[{{.window}}]))'"}))
+    result = cli("import", "sloth", str(spec), "--root", str(root))
+    assert result.returncode == 0, result.stderr
+    source = (root / "slo" / "svc.py").read_text()
+    assert 'SLO_2 = "slo"' in source and "total=SLO_2," in source
+
+
+def test_out_dir_and_make_import(tmp_path):
+    root = project(tmp_path)
+    spec = spec_file(tmp_path)
+    result = cli("import", "sloth", str(spec), "--root", str(root), "--out-dir", "slo/imported")
+    assert result.returncode == 0, result.stderr
+    assert (root / "slo" / "imported" / "svc.py").is_file() and not (root / "slo" / "svc.py").exists()
+    usage = subprocess.run(["make", "-s", "import"], cwd=ROOT_DIR, capture_output=True, text=True)
+    assert usage.returncode != 0 and "usage: make import SPEC=" in usage.stderr
+
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
