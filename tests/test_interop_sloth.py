@@ -99,7 +99,8 @@ def test_getting_started_imports_as_readable_definitions(getting_started):
     assert '"imported_tier": "2"' in source and '"repo": "myorg/myservice"' in source
     assert '"routing_key"' not in source and "# label 'routing_key' (alerting.page.labels) left out" in source
     assert "METRICS = [" in source and '"summary"' in source   # its _count is declared, for the contract gate
-    assert "/root/" not in source and "/work/" not in source   # never a path of the importing machine
+    assert str(sloth_examples()) not in source and str(root) not in source   # never a path of this machine
+    assert "(getting-started.yml)" in source
 
 
 def test_getting_started_renders_and_passes_the_gates(getting_started):
