@@ -36,6 +36,7 @@ from generator.thanos import backend as thanos
 from generator.writer import yamlout
 
 Backend = Callable[[Catalog], dict[str, str]]
+KEPT_SIMULATIONS = 64   # simulations kept from one render for the next (a project's own need about 30)
 
 BACKENDS: tuple[tuple[str, Backend], ...] = (
     ("prometheus", prometheus.render),
@@ -51,11 +52,14 @@ BACKENDS: tuple[tuple[str, Backend], ...] = (
 def render(catalog: Catalog) -> tuple[dict[str, str], RuleCounts]:
     """Every backend's files (no two backends write one path), and the rule counts of the rules.
 
-    What the backends cache (an SLO's rule groups, a scenario's simulation, how YAML writes a string) lives for one render: a
-    render starts from empty caches, so nothing computed for an earlier catalogue, or by other code,
-    is reused."""
+    What the backends cache of a catalogue (an SLO's rule groups, how YAML writes a string) lives for
+    one render: a render starts from empty caches, so nothing computed for an earlier catalogue, or by
+    other code, is reused. A scenario's simulation is the exception: a pure function of numbers (the
+    traffic, the minutes, the rule shape), it is kept for the next render in the same process (the
+    review, the tests), up to KEPT_SIMULATIONS of them (about 5 MB each)."""
     slo_groups.cache_clear()
-    simulated_scenario.cache_clear()
+    if simulated_scenario.cache_info().currsize > KEPT_SIMULATIONS:
+        simulated_scenario.cache_clear()
     yamlout.cache_clear()
     files: dict[str, str] = {}
     owner: dict[str, str] = {}

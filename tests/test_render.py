@@ -181,3 +181,26 @@ def test_any_text_survives_the_yaml_writer(text):
     """Found by the fuzzer: U+0085 (NEL) came back as a space, since YAML reads it as a line break."""
     document = {"key": text, "list": [text], text or "empty": 1}
     assert yaml.safe_load(yamlout.dump(document)) == document
+
+
+def test_a_render_after_another_in_one_process_is_the_same_as_a_fresh_one(tmp_path, rendered):
+    """Simulations are kept from one render to the next in a process (the review, the tests): the
+    next catalogue's output is still the bytes a fresh process writes for it."""
+    from generator.model.catalog import load
+    from generator.model.kinds.events import simulated_scenario
+    from generator.render import KEPT_SIMULATIONS, render
+
+    assert 0 < simulated_scenario.cache_info().currsize <= 256   # the session's render left some
+    project = copy_project(tmp_path / "project")
+    evidence = project / "slo" / "evidence.py"
+    evidence.write_text(evidence.read_text().replace("objective=0.999", "objective=0.995"))
+    kept = simulated_scenario.cache_info()
+    files, _ = render(load(project))
+    if kept.currsize <= KEPT_SIMULATIONS:   # it reused the simulations of the SLOs that did not change
+        assert simulated_scenario.cache_info().misses - kept.misses < kept.currsize
+    fresh = tmp_path / "fresh"
+    result = run_cli("render", "--root", str(project), "--out", str(fresh))
+    assert result.returncode == 0, result.stderr
+    assert read_tree(fresh) == {path: text.encode() for path, text in files.items()}
+    assert files[c.rules_test_file("evidence-resolver-availability")] != \
+        rendered[c.rules_test_file("evidence-resolver-availability")]
