@@ -27,7 +27,7 @@ from generator.checks.review import summary
 from generator.model.problems import DefinitionError, Problem
 from generator.render import render
 from generator.checks.verify import check_output, find_tools
-from generator.writer.tree import OutputError, read_tree, write_tree
+from generator.writer.tree import OutputError, read_tree, staged_tree
 
 EXIT_DRIFT = 1
 EXIT_BAD_DEFINITIONS = 2
@@ -185,12 +185,13 @@ def _run(args: argparse.Namespace, root: Path, out: Path) -> int:
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return EXIT_BAD_DEFINITIONS
-    problems, notes = check_output(catalog, files, find_tools(files))
-    for note in notes:
-        print(note, file=sys.stderr)
-    if problems:
-        return _print_problems("rendered output (the real tools refuse it)", problems, out)
-    write_tree(out, files)
+    with staged_tree(out, files) as commit:   # written beside out/ while the real tools check it
+        problems, notes = check_output(catalog, files, find_tools(files))
+        for note in notes:
+            print(note, file=sys.stderr)
+        if problems:
+            return _print_problems("rendered output (the real tools refuse it)", problems, out)
+        commit()
     print(f"rendered {len(files)} files into {out.name}/")
     return 0
 

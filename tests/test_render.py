@@ -204,3 +204,57 @@ def test_a_render_after_another_in_one_process_is_the_same_as_a_fresh_one(tmp_pa
     assert read_tree(fresh) == {path: text.encode() for path, text in files.items()}
     assert files[c.rules_test_file("evidence-resolver-availability")] != \
         rendered[c.rules_test_file("evidence-resolver-availability")]
+
+
+def _no_staging_left(parent) -> None:
+    assert not [p.name for p in parent.iterdir() if p.name.startswith(".out.")]
+
+
+def test_a_staged_tree_is_written_by_another_process_and_swapped_in_on_commit(tmp_path, monkeypatch):
+    import os
+
+    import generator.writer.tree as writer
+    out = tmp_path / "out"
+    write_tree(out, {"a.yaml": "old: 1\n"})
+    written = writer.write_files
+
+    def recording(directory, files):
+        written(directory, {**files, "pid.txt": str(os.getpid())})
+    monkeypatch.setattr(writer, "write_files", recording)
+    with writer.staged_tree(out, {"a.yaml": "new: 2\n"}) as commit:
+        assert read_tree(out) == {"a.yaml": b"old: 1\n"}   # nothing changes before the commit
+        commit()
+    tree = read_tree(out)
+    assert tree["a.yaml"] == b"new: 2\n" and int(tree["pid.txt"]) != os.getpid()
+    _no_staging_left(tmp_path)
+
+
+def test_a_staged_tree_not_committed_leaves_out_as_it_was(tmp_path):
+    import generator.writer.tree as writer
+    out = tmp_path / "out"
+    write_tree(out, {"a.yaml": "old: 1\n"})
+    with writer.staged_tree(out, {f"many/{i}.yaml": "x: 1\n" for i in range(2000)}):
+        pass   # the checks refused it
+    with pytest.raises(KeyboardInterrupt):
+        with writer.staged_tree(out, {"a.yaml": "new: 2\n"}):
+            raise KeyboardInterrupt
+    assert read_tree(out) == {"a.yaml": b"old: 1\n"}
+    _no_staging_left(tmp_path)
+
+
+def test_a_staged_tree_that_cannot_be_written_is_an_output_error(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    import generator.writer.tree as writer
+    out = tmp_path / "out"
+    write_tree(out, {"a.yaml": "old: 1\n"})
+
+    def full(directory, files):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(writer, "write_files", full)
+    with pytest.raises(writer.OutputError, match="No space left on device"):
+        with writer.staged_tree(out, {"a.yaml": "new: 2\n"}) as commit:
+            commit()
+    assert read_tree(out) == {"a.yaml": b"old: 1\n"}
+    _no_staging_left(tmp_path)
