@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, copy_project, run_in_process
+from promtool_runner import run, run_tests_concurrently
 
 SLOTH_VERSION = "v0.16.0"
 INSTALL_SLOTH = ROOT / "scripts" / "install-sloth.sh"
@@ -75,3 +76,12 @@ def objective(rules_text: str, record: str) -> float:
                 assert found, rule["expr"]
                 return float(found.group(1))
     raise AssertionError(f"no {record} record")
+
+
+def assert_rules_and_tests_pass(promtools: dict[str, str], rule_files: list[Path], test_files: list[Path]) -> None:
+    """Every promtool checks the rule files and passes their generated tests."""
+    for version, promtool in promtools.items():
+        checked = run(promtool, "check", "rules", *map(str, rule_files))
+        assert checked.returncode == 0, f"{version}: {checked.stdout}{checked.stderr}"
+        for path, outcome in run_tests_concurrently(promtool, test_files).items():
+            assert outcome.returncode == 0, f"{version} {path.name}: {outcome.stdout}{outcome.stderr}"

@@ -11,8 +11,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from interop_support import cli, project, render
-from promtool_runner import run, run_tests_concurrently
+from interop_support import assert_rules_and_tests_pass, cli, project, render
 
 FIXTURES = ROOT / "tests" / "fixtures" / "openslo"
 IMPORTED = ("checkout-availability", "payment-latency", "export-builds")
@@ -59,11 +58,7 @@ def test_the_imported_slos_render_and_their_generated_tests_pass(imported, promt
     tests = [root / "out" / "prometheus" / "tests" / f"{name}.test.yaml" for name in IMPORTED]
     assert 'payment_request_duration_seconds_bucket{route="/pay", le="0.3"}' in files[
         "prometheus/rules/payment-latency.rules.yaml"]
-    for version, promtool in promtools.items():
-        checked = run(promtool, "check", "rules", *map(str, rules))
-        assert checked.returncode == 0, f"{version}: {checked.stdout}{checked.stderr}"
-        for path, outcome in run_tests_concurrently(promtool, tests).items():
-            assert outcome.returncode == 0, f"{version} {path.name}: {outcome.stdout}{outcome.stderr}"
+    assert_rules_and_tests_pass(promtools, rules, tests)
 
 
 def test_the_gates_pass_but_for_the_page_tier_the_spec_left_without_alerts(imported):

@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from generator.interop.pythonsource import literal, selector_source
-from interop_support import burn_alerts, cli, objective, project, render, sloth_binary, sloth_examples
-from promtool_runner import run, run_tests_concurrently
+from interop_support import (assert_rules_and_tests_pass, burn_alerts, cli, objective, project, render, sloth_binary,
+                             sloth_examples)
+from promtool_runner import run
 
 GETTING_STARTED = """\
 version: "prometheus/v1"
@@ -201,11 +202,7 @@ def test_an_example_imports_renders_and_matches_sloths_objective_and_windows(cor
         assert burn_alerts(rules) == sloth_windows, ours
         rule_files.append(root / "out" / "prometheus" / "rules" / f"{ours}.rules.yaml")
         test_files.append(root / "out" / "prometheus" / "tests" / f"{ours}.test.yaml")
-    for version, promtool in promtools.items():
-        checked = run(promtool, "check", "rules", *map(str, rule_files))
-        assert checked.returncode == 0, f"{version}: {checked.stdout}{checked.stderr}"
-        for path, outcome in run_tests_concurrently(promtool, test_files).items():
-            assert outcome.returncode == 0, f"{version} {path.name}: {outcome.stdout}{outcome.stderr}"
+    assert_rules_and_tests_pass(promtools, rule_files, test_files)
 
 
 # --- what maps to what -----------------------------------------------------------------------------
