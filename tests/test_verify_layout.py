@@ -4,6 +4,8 @@ object only where its groups are the same bytes. Any other layout is parsed into
 from __future__ import annotations
 
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator import conventions as c
 from generator.checks import verify
@@ -82,3 +84,30 @@ def test_group_blocks_refuse_other_shapes():
     for other in ("", "# a comment\n- name: a\n", " - name: a\n", "- name: a\n rules: []\n",
                   "- name: a\n  rules: []", "- name: a\n---\n", "- name: a\nother: 1\n"):
         assert verify._group_blocks(other) is None, other
+
+
+# Rule-like groups with hostile text: block scalars with leading spaces and kept line breaks, quotes,
+# document markers and comment signs inside values, keys of every style the writer meets.
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30) | st.sampled_from(
+    ["", " ", "\n", "a\n\n", "  x\n y", "---", "...", "- x", "# c", "k: v", "|", "a \nb", "\t", "é\n", "x\n  "])
+_VALUES = st.recursive(_TEXT | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none(),
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+                       max_leaves=12)
+_GROUPS = st.lists(st.fixed_dictionaries({"name": _TEXT, "rules": st.lists(st.dictionaries(_TEXT, _VALUES,
+                                                                                          max_size=4), max_size=3)},
+                                         optional={"interval": _TEXT}), min_size=1, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_GROUPS)
+def test_the_groups_read_from_an_objects_text_are_the_groups_it_holds(groups):
+    from generator.kubernetes import gitops
+    from generator.writer import yamlout
+
+    text = "# header\n" + yamlout.dump(gitops.prometheus_rule("kfm-slo-x", "x", groups, "0" * 64))
+    path = c.prometheus_rule_file("x", 1)
+    parsed = verify._parsed(path, text)
+    assert parsed.problem == ""
+    assert _load(parsed.rule_text) == {"groups": groups}   # from the text, or (another layout) re-written
+    if parsed.group_keys is not None:   # the text path: one key per group, equal keys for equal text
+        assert len(parsed.group_keys) == len(groups)

@@ -324,8 +324,8 @@ def _object_groups_text(text: str) -> str | None:
 
     Indenting every non-empty line of block-style YAML by the same amount keeps what it means (block
     nesting, block scalars and their indentation indicators are all relative), so promtool reads the
-    groups the object holds: tests/test_verify_rules.py checks that both parse to the same data for every
-    rendered object, and that other layouts take the parsing path."""
+    groups the object holds: tests/test_verify_layout.py checks that both parse to the same data for every
+    rendered object and random ones, and that other layouts take the parsing path."""
     head, found, block = text.partition(_OBJECT_GROUPS)
     if not found:
         return None
