@@ -23,8 +23,9 @@ from prometheus_tools import build_prometheus3, find_promtool2  # noqa: E402
 # `make test` runs the files on every core (pytest-xdist, --dist loadfile: each file whole on one
 # worker, so its module fixtures start once). The slowest files start first, so no worker picks up a
 # long one while the others sit idle (order measured with --durations; the rest keep theirs).
-SLOWEST_FIRST = ("test_fuzz.py", "test_live_scenarios.py", "test_thanos_live.py", "test_hostile_input.py", "test_promtool.py",
-                 "test_gates.py", "test_review.py", "test_live_dashboards.py", "test_backfill.py")
+SLOWEST_FIRST = ("test_fuzz.py", "test_live_scenarios.py", "test_interop_sloth.py", "test_thanos_live.py",
+                 "test_hostile_input.py", "test_promtool.py", "test_interop_openslo.py", "test_gates.py", "test_review.py",
+                 "test_live_dashboards.py", "test_backfill.py")
 
 
 # A test that asks for one of these fixtures (directly or through another) needs that tool.
