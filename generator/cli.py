@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from generator import __version__
@@ -52,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/out)")
         if name == "diff":
             command.add_argument("--base", required=True, help="git ref to compare with (e.g. origin/main)")
+            command.add_argument("--history", default=None, metavar="prometheus=URL|file=PATH",
+                                 help="backtest each changed SLO's alerts, base vs change, over this history "
+                                      "(docs/reviewing.md)")
+            command.add_argument("--history-start", default=None, metavar="TIME",
+                                 help="start of the backtest (ISO 8601 UTC or unix seconds; default: a file's "
+                                      "first sample, or the longest SLO period before the end)")
+            command.add_argument("--history-end", default=None, metavar="TIME",
+                                 help="end of the backtest (default: a file's last sample, or now)")
         if name in ("gates", "diff"):
             command.add_argument("--today", type=date.fromisoformat, default=None,
                                  help="the date waivers are checked against (default: $KFM_TODAY or today)")
@@ -176,7 +184,7 @@ def _run(args: argparse.Namespace, root: Path, out: Path) -> int:
     if args.command == "gates":
         return gates(load(root), out, today(args.today))
     if args.command == "diff":
-        return diff(root, args.base, today(args.today))
+        return diff(root, args.base, today(args.today), args.history, args.history_start, args.history_end)
     catalog = load(root)
     files, _ = render(catalog)
     if args.command == "check":
@@ -228,12 +236,38 @@ def render_with_own_generator(tree: Path, out: Path) -> dict[str, str]:
     return {path: body.decode("utf-8") for path, body in read_tree(out).items()}
 
 
-def diff(root: Path, base: str, on: date) -> int:
+def _time(text: str | None, option: str) -> int | None:
+    """Unix seconds of an ISO 8601 time (UTC unless it says otherwise) or of a number of seconds."""
+    if text is None:
+        return None
+    try:
+        return int(float(text))
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{option} {text!r} is not an ISO 8601 time or unix seconds") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp())
+
+
+def diff(root: Path, base: str, on: date, history: str | None = None, history_start: str | None = None,
+         history_end: str | None = None) -> int:
     """Render BASE and the working tree into temporary folders; print the review summary.
-    Exit 1 when a policy gate fails on the change: it may not ship."""
+    Exit 1 when a policy gate fails on the change: it may not ship. With `history`, a backtest of each
+    changed SLO's alerts follows; a history source that cannot give it is exit 2, naming it."""
     if base.startswith("-") or not base.strip():
         print(f"error: --base {base!r} is not a git ref", file=sys.stderr)
         return EXIT_BAD_DEFINITIONS
+    source = None
+    if history is not None:
+        from generator.backtest.history import parse_source
+        try:
+            source = parse_source(history)
+            start, end = _time(history_start, "--history-start"), _time(history_end, "--history-end")
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BAD_DEFINITIONS
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "--end-of-options",
                                  f"{base}^{{commit}}"], capture_output=True, text=True)
@@ -267,7 +301,16 @@ def diff(root: Path, base: str, on: date) -> int:
             print(f"error: the working tree does not render:\n{error}", file=sys.stderr)
             return EXIT_BAD_DEFINITIONS
     results = run_gates(load(root), new, on)
-    print(summary(base, old, new, results), end="")
+    text = summary(base, old, new, results)
+    if source is not None:
+        from generator.backtest.history import HistoryError
+        from generator.backtest.report import section
+        try:
+            text += "\n" + "\n".join(section(source, base, old, new, start, end)).rstrip("\n") + "\n"
+        except HistoryError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BAD_DEFINITIONS
+    print(text, end="")
     return 0 if all(r.passed for r in results) else EXIT_DRIFT
 
 
