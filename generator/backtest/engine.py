@@ -101,13 +101,15 @@ def trimmed(counters: dict[str, Counter], spec: AlertingSpec) -> tuple[int, dict
 
 
 def evaluate(spec: AlertingSpec, history: EventHistory, start: int,
-             semantics: str = Semantics.LEFT_OPEN) -> Backtest:
-    """The backtest of one SLO's alerting over a history whose tick 0 is at `start` (unix seconds)."""
+             semantics: str = Semantics.LEFT_OPEN, tie: float = 0.0) -> Backtest:
+    """The backtest of one SLO's alerting over a history whose tick 0 is at `start` (unix seconds), as
+    Prometheus 3.x (Semantics.LEFT_OPEN) or 2.x reads range selectors; `tie` moves every threshold by
+    that share (to find minutes where a ratio sits within float rounding of one)."""
     series = RatioSeries(history, semantics, trimmed=True, bad_is_direct=spec.bad is not None)
     end = start + (series.length - 1) * STEP
     episodes, firing = [], {}
     for pair, tier in zip(spec.pairs, spec.tiers):
-        states = firing_ticks(series, pair, spec.budget_fraction, spec.min_events)
+        states = firing_ticks(series, pair, spec.budget_fraction, spec.min_events, tie)
         firing[tier] = list(states)
         fired: int | None = None
         for k, on in enumerate(states):
