@@ -14,8 +14,8 @@ touches out/:
   groups of one PrometheusRule is checked there (its group names and rules are a subset of that
   file's); should promtool refuse the object, its rule files are checked too;
 - `thanos tools rules-check` accepts every Thanos Ruler rule file (a sharded environment's);
-- the real collector accepts every environment's config (`validate`), where
-  the binary built for this manifest is present.
+- the real collector accepts every environment's config (`validate`, every environment at once, while
+  promtool runs), where the binary built for this manifest is present.
 A failure names the definition that produced the file. A tool that is absent
 is said in one note line; `make test` (and CI) run with every tool present.
 
@@ -580,26 +580,61 @@ def _heap_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _collector_problems(collector: str, files: dict[str, str]) -> list[tuple[str, str]]:
+@dataclass
+class _CollectorRun:
+    """The collector's `validate` started on every environment's config, in the background."""
+    processes: list[tuple[str, "subprocess.Popen[bytes] | None", Path, Path, str]]   # path, process, config, output, error
+
+
+def _collector_start(collector: str, files: dict[str, str], scratch: str) -> _CollectorRun:
+    """`validate` on every environment's config at once: they run while promtool and the parse-back do."""
     env = dict(os.environ)
     for endpoint, authorization in ENDPOINT_VARS.values():  # what the deployment's secret store provides
         env[endpoint] = "http://127.0.0.1:9"
         env[authorization] = "Bearer verify"
+    run = _CollectorRun([])
+    paths = sorted(p for p in files if p.startswith(c.OTEL_DIR) and p.endswith("/collector.yaml"))
+    for index, path in enumerate(paths):
+        folder = Path(scratch) / f"collector-{index}"
+        folder.mkdir()
+        local, output = folder / "collector.yaml", folder / "validate.out"
+        local.write_text(files[path], encoding="utf-8")
+        try:
+            with output.open("wb") as out, output.with_suffix(".err").open("wb") as err:
+                process = subprocess.Popen([collector, "validate", f"--config={local}"], stdin=subprocess.DEVNULL,
+                                           stdout=out, stderr=err, env=env)
+            run.processes.append((path, process, local, output, ""))
+        except OSError as error:
+            run.processes.append((path, None, local, output, f"the collector could not run: {error}"))
+    return run
+
+
+def _collector_finish(run: _CollectorRun) -> list[tuple[str, str]]:
     found = []
-    with tempfile.TemporaryDirectory(prefix="kfm-verify-") as scratch:
-        for path in sorted(p for p in files if p.startswith(c.OTEL_DIR) and p.endswith("/collector.yaml")):
-            local = Path(scratch) / "collector.yaml"
-            local.write_text(files[path], encoding="utf-8")
-            try:
-                result = subprocess.run([collector, "validate", f"--config={local}"], capture_output=True,
-                                        text=True, timeout=TOOL_TIMEOUT, env=env)
-            except (OSError, subprocess.TimeoutExpired) as error:
-                found.append((path, f"the collector could not run: {error}"))
-                continue
-            if result.returncode != 0:
-                message = " ".join((result.stderr or result.stdout).replace(str(local), path).split())
-                found.append((path, f"the collector refuses it: {message[-400:]}"))
+    for path, process, local, output, error in run.processes:
+        if process is None:
+            found.append((path, error))
+            continue
+        try:
+            process.wait(timeout=TOOL_TIMEOUT)
+        except subprocess.TimeoutExpired as expired:
+            process.kill()
+            process.wait()
+            found.append((path, f"the collector could not run: {expired}"))
+            continue
+        if process.returncode != 0:
+            printed = (output.with_suffix(".err").read_text(encoding="utf-8", errors="replace")
+                       or output.read_text(encoding="utf-8", errors="replace"))
+            message = " ".join(printed.replace(str(local), path).split())
+            found.append((path, f"the collector refuses it: {message[-400:]}"))
     return found
+
+
+def _collector_stop(run: _CollectorRun) -> None:
+    for _, process, _, _, _ in run.processes:
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple[list[Problem], list[str]]:
@@ -624,6 +659,10 @@ def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple
         def finish(started: dict[str, _PromtoolRun]) -> list[tuple[str, str]]:
             return [problem for version in ("3", "2") if version in started   # the order they always came in
                     for problem in _promtool_finish(started[version])]
+        collector = None
+        if tools.collector and any(p.startswith(c.OTEL_DIR) for p in files):
+            collector = _collector_start(tools.collector, files, scratch)
+            stack.callback(_collector_stop, collector)
         # The PrometheusRules first: promtool checks their groups while the rest is parsed back.
         objects = _parse_all(files, [path for path in files if _is_prometheus_rule(path)])
         check_rules({path: parsed.rule_text for path, parsed in objects.items() if parsed.rule_text is not None}, runs)
@@ -649,6 +688,7 @@ def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple
             check_rules(again, reruns, "again-")
             refused += finish(reruns)
         found += refused
+        collector_found = _collector_finish(collector) if collector else []
     if any(_is_ruler_file(path) or _is_thanos_rule_object(path, "ruler-") for path in files):
         if tools.thanos:
             found += _thanos_problems(tools.thanos, files)
@@ -657,7 +697,7 @@ def check_output(catalog: Catalog, files: dict[str, str], tools: Tools) -> tuple
                          "make test checks them")
     if any(p.startswith(c.OTEL_DIR) for p in files):
         if tools.collector:
-            found += _collector_problems(tools.collector, files)
+            found += collector_found
         else:
             notes.append(f"note: the collector built for these components is not present, its configs not checked "
                          f"here ({COLLECTOR_HELP}); make test checks them")
