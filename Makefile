@@ -88,10 +88,12 @@ thanos:
 prometheus3:
 	scripts/build-prometheus3.sh promtool prometheus
 
-## diff: Markdown review summary of the working tree against BASE (default HEAD), for the PR
+## diff: Markdown review summary of the working tree against BASE (default HEAD), for the PR;
+## HISTORY=prometheus=URL or file=PATH adds the backtest of each changed SLO (docs/reviewing.md)
 BASE ?= HEAD
+HISTORY ?=
 diff: $(VENV)/.installed
-	@$(PY) -m generator diff --base $(BASE)
+	@$(PY) -m generator diff --base $(BASE) $(if $(HISTORY),--history '$(HISTORY)')
 
 ## kubeconform: install (or reuse from the cache) kubeconform; prints its path
 kubeconform:

@@ -15,6 +15,8 @@ from backfill_history import MONTH_START, generate, write_openmetrics
 from backtest_support import OUTCOMES, diff_project
 from conftest import run_cli
 
+pytestmark = pytest.mark.git
+
 
 def write_month(path: Path) -> None:
     history = generate(days=30, outcomes=OUTCOMES, bad_outcome="error")

@@ -14,7 +14,7 @@ from live_prometheus import find_prometheus
 from test_backtest_cli import backtest_part, check_month_backtest, write_month
 from tsdb_backfill import PrometheusOnData, import_openmetrics
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.git]
 
 MONTH_END = MONTH_START + 30 * 86400
 
