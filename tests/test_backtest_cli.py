@@ -86,8 +86,9 @@ def test_a_history_source_without_the_slis_series_is_exit_2_naming_it_and_the_qu
                      "--history-start", "1709251200", "--history-end", "2024-03-01T01:00:00Z")
     assert result.returncode == 2, (result.returncode, result.stderr)
     [line] = result.stderr.strip().splitlines()
+    # the query reaches back the longest window (3d) before the period, to fill the windows
     assert line == (f"error: history source file={other}: the query 'kfm_focus_answers_total' returned no samples "
-                    "from 1709251200 to 1709254800: no history to backtest"), line
+                    "from 1708992000 to 1709254800: no history to backtest"), line
 
 
 def test_a_malformed_history_option_is_exit_2_before_rendering(project):

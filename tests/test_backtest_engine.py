@@ -210,3 +210,18 @@ def test_counters_from_a_source_become_the_simulators_history(catalog, tmp_path)
     assert history.total[1] - history.total[0] == 10_500 and history.scale == 1000
     assert set(history.bad) == {0}
     assert Decimal(str(spec.budget)) == Decimal("0.005")
+
+
+def test_history_before_the_period_fills_the_windows_and_is_not_reported(catalog):
+    """report_from: an outage that resolved before the period is left out, one still firing at its start
+    is kept, and the budget is counted from it."""
+    spec = read_spec(rules_text(slo_at(catalog, OLD)), SLO_NAME)
+    history = _outage_history(600, 60, 120)          # every event fails in minutes 61..120
+    everything = evaluate(spec, history, start=0)
+    assert [e.tier for e in everything.episodes].count("page-1h-5m") == 1
+    assert max(e.resolved for e in everything.episodes) < 500 * 60   # the 3d/6h ticket clears last (6h window)
+    later = evaluate(spec, history, start=0, report_from=500 * 60)
+    assert later.episodes == () and later.budget_from == 500 * 60 and later.bad_events == 0
+    during = evaluate(spec, history, start=0, report_from=100 * 60)
+    assert {e.tier for e in during.episodes} == {e.tier for e in everything.episodes if e.resolved > 100 * 60}
+    assert during.error_ratio == pytest.approx(20 / 500)

@@ -46,4 +46,4 @@ def test_a_backfilled_month_served_by_prometheus_backtests_as_the_file_does(prom
     assert empty.returncode == 2, (empty.returncode, empty.stderr)
     [line] = empty.stderr.strip().splitlines()
     assert line == (f"error: history source prometheus={server.url}: the query 'kfm_focus_answers_total' returned no "
-                    "samples from 1577836800 to 1577923200: no history to backtest"), line
+                    "samples from 1577577600 to 1577923200: no history to backtest"), line

@@ -101,10 +101,12 @@ def trimmed(counters: dict[str, Counter], spec: AlertingSpec) -> tuple[int, dict
 
 
 def evaluate(spec: AlertingSpec, history: EventHistory, start: int,
-             semantics: str = Semantics.LEFT_OPEN, tie: float = 0.0) -> Backtest:
+             semantics: str = Semantics.LEFT_OPEN, tie: float = 0.0, report_from: int | None = None) -> Backtest:
     """The backtest of one SLO's alerting over a history whose tick 0 is at `start` (unix seconds), as
     Prometheus 3.x (Semantics.LEFT_OPEN) or 2.x reads range selectors; `tie` moves every threshold by
-    that share (to find minutes where a ratio sits within float rounding of one)."""
+    that share (to find minutes where a ratio sits within float rounding of one). With `report_from`,
+    the history before it only fills the windows: alerts that resolved before it are left out, and the
+    budget is counted from it."""
     series = RatioSeries(history, semantics, trimmed=True, bad_is_direct=spec.bad is not None)
     end = start + (series.length - 1) * STEP
     episodes, firing = [], {}
@@ -120,8 +122,11 @@ def evaluate(spec: AlertingSpec, history: EventHistory, start: int,
                 fired = None
         if fired is not None:
             episodes.append(Episode(tier, pair.tier, start + fired * STEP, None, end))
+    if report_from is not None and report_from > start:
+        episodes = [e for e in episodes if e.resolved is None or e.resolved > report_from]
     last = series.length - 1
-    first = max(0, last - spec.period_seconds // STEP)
+    first = max(0, last - spec.period_seconds // STEP,
+                0 if report_from is None else min(last, -(-(report_from - start) // STEP)))
     events = (history.total[last] - history.total[first]) / history.scale
     bad = (history.bad[last] - history.bad[first]) / history.scale
     return Backtest(spec, start, end, tuple(sorted(episodes, key=lambda e: (e.fired, e.tier))), firing,

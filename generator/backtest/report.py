@@ -93,6 +93,9 @@ def run(source: Source, old: dict[str, str], new: dict[str, str], start: int | N
             reasons.append((n, None if a is None else str(a), None if b is None else str(b)))
         return reasons, 0, 0
     start, end = period_of(source, usable, start, end)
+    # The windows are filled from history before the period (the longest window any pair reads), where
+    # the source has it: an alert on the period's first day sees the days before, as it did live.
+    lead = max((w for spec in usable for p in spec.pairs for w in (p.long, p.short)), default=0)
     cache: dict[str, Counter] = {}
     results = []
     for name in names:
@@ -102,9 +105,9 @@ def run(source: Source, old: dict[str, str], new: dict[str, str], start: int | N
             if spec is None or isinstance(spec, str):
                 row.append(spec)
                 continue
-            counters = read_counters(spec, source, start, end, cache)
+            counters = read_counters(spec, source, start - lead, end, cache)
             first, counters = trimmed(counters, spec)
-            row.append(evaluate(spec, history_for(spec, counters), first))
+            row.append(evaluate(spec, history_for(spec, counters), first, report_from=start))
         results.append((name, row[0], row[1]))
     return results, start, end
 
@@ -118,7 +121,8 @@ def section(source: Source, base: str, old: dict[str, str], new: dict[str, str],
     if start:
         lines += [f"The alerting rules of `{base}` and of this change, evaluated every minute over the history "
                   f"of `{source.name}` from {when(start)} to {when(end)} "
-                  f"({format_duration(end - start)}), as Prometheus 3.x evaluates them "
+                  f"({format_duration(end - start)}; the windows also read what the source holds of the "
+                  "longest window before it), as Prometheus 3.x evaluates them "
                   "(`generator/prometheus/simulate.py`, checked against promtool).", ""]
     for name, a, b in results:
         lines += _slo(name, base, a, b)
