@@ -225,3 +225,23 @@ def test_history_before_the_period_fills_the_windows_and_is_not_reported(catalog
     during = evaluate(spec, history, start=0, report_from=100 * 60)
     assert {e.tier for e in during.episodes} == {e.tier for e in everything.episodes if e.resolved > 100 * 60}
     assert during.error_ratio == pytest.approx(20 / 500)
+
+
+def test_a_latency_sli_backtests_from_its_histogram_count_and_threshold_bucket(catalog, rendered, tmp_path):
+    """Latency: bad = count - the threshold bucket (a good selector). Slow requests for an hour page
+    at the same minutes as the same counts given directly as bad events."""
+    name = "evidence-resolver-latency"
+    spec = read_spec(rendered[c.rules_file(name)], name)
+    assert spec.bad is None and spec.good is not None and 'le="0.5"' in spec.good.render()
+    history = _outage_history(360, 60, 120)
+    lines = []
+    for k, (total, bad) in enumerate(zip(history.total, history.bad)):
+        lines.append(f"{spec.total.render()} {total} {k * 60}")
+        lines.append(f"{spec.good.render()} {total - bad} {k * 60}")
+    (tmp_path / "h.om").write_text("\n".join(lines) + "\n")
+    counters = read_counters(spec, FileSource(tmp_path / "h.om"), 0, 360 * 60)
+    start, counters = trimmed(counters, spec)
+    from_file = evaluate(spec, history_for(spec, counters), start)
+    direct = evaluate(spec, history, 0)
+    assert from_file.episodes == direct.episodes and from_file.count("page") >= 1
+    assert from_file.error_ratio == pytest.approx(60 / 360)
