@@ -147,11 +147,6 @@ class PrometheusOnData:
         stop_process(self.process)
         self.process = None
 
-    def restart(self) -> None:
-        """Restart, so that blocks moved into the data directory are loaded."""
-        self.stop()
-        self.start()
-
     def query(self, expr: str, at: float) -> list[dict]:
         params = urllib.parse.urlencode({"query": expr, "time": repr(at)})
         with urllib.request.urlopen(f"{self.url}/api/v1/query?{params}", timeout=60) as response:
