@@ -8,7 +8,7 @@
 
 Each figure is the median of --repeats runs; the full render's runs are printed too (its time
 varies by seconds with what the file system is doing: creating 7,000 files right after a large
-tree was deleted is slow). Sloth v0.16.0 comes from
+tree was deleted is slow, so each run waits for the last one's project to be deleted: `settle`). Sloth v0.16.0 comes from
 scripts/install-sloth.sh.
 """
 from __future__ import annotations
@@ -86,6 +86,17 @@ def render_time(count: int, objectives: int) -> tuple[float, int]:
         return took, sum(1 for p in (project / "out").rglob("*") if p.is_file())
 
 
+SETTLE_SECONDS = 15
+
+
+def settle() -> None:
+    """Let the file system finish deleting the last run's project (127 MB in 7,177 files) before the next
+    run: run back to back, the next render pays for it (13.2, 14.9, 16.6, 16.1, 16.0 s in one series;
+    13.7, 13.5, 13.8, 14.3 s with this pause, on the same host minutes later)."""
+    os.sync()
+    time.sleep(SETTLE_SECONDS)
+
+
 def project_render_time(repeats: int) -> float:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -112,7 +123,10 @@ def main() -> int:
         ours(n)
     kfm_rules = _median_time(kfm_rules_once, args.repeats)
     sloth_rules = sloth_generate_time(sloth, n, args.repeats)
-    renders = [render_time(n, args.objectives) for _ in range(args.repeats)]
+    renders = []
+    for _ in range(args.repeats):
+        renders.append(render_time(n, args.objectives))
+        settle()
     full, files = statistics.median([took for took, _ in renders]), renders[0][1]
     own = project_render_time(args.repeats)
     print(f"{'measure':<58} {'kfm s':>8} {'sloth s':>8} {'kfm/sloth':>9}")
