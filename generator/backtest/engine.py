@@ -31,14 +31,17 @@ class Episode:
     end: int           # unix seconds of the history's last evaluation
 
     @property
+    def until(self) -> int:
+        """Unix seconds it stops firing (the evaluation after the history's last when still firing)."""
+        return self.resolved if self.resolved is not None else self.end + STEP
+
+    @property
     def minutes(self) -> int:
         """Minutes firing (to the end of the history when still firing)."""
-        return ((self.resolved if self.resolved is not None else self.end + STEP) - self.fired) // STEP
+        return (self.until - self.fired) // STEP
 
     def overlaps(self, other: "Episode") -> bool:
-        a_end = self.resolved if self.resolved is not None else self.end + STEP
-        b_end = other.resolved if other.resolved is not None else other.end + STEP
-        return self.fired < b_end and other.fired < a_end
+        return self.fired < other.until and other.fired < self.until
 
 
 @dataclass(frozen=True)

@@ -318,9 +318,10 @@ def _group_blocks(groups: str) -> list[str] | None:
     return ["".join(block) for block in blocks] if blocks and groups.endswith("\n") else None
 
 
-def _object_groups_text(text: str) -> str | None:
+def _object_groups_text(text: str) -> tuple[str, list[str]] | None:
     """A PrometheusRule's `spec.groups` as a rule file (`groups:` and the block, two spaces less
-    indented), read from the text where the object has the writer's layout; None where it has another.
+    indented) and the text of each group, read from the text where the object has the writer's layout;
+    None where it has another.
 
     Indenting every non-empty line of block-style YAML by the same amount keeps what it means (block
     nesting, block scalars and their indentation indicators are all relative), so promtool reads the
@@ -336,26 +337,25 @@ def _object_groups_text(text: str) -> str | None:
     if not all(line == "\n" or line.startswith("  ") for line in lines):
         return None
     groups = "".join(line if line == "\n" else line[2:] for line in lines)
-    return _GROUPS_KEY + groups if _group_blocks(groups) is not None else None
+    blocks = _group_blocks(groups)
+    return None if blocks is None else (_GROUPS_KEY + groups, blocks)
 
 
-def _rule_file_groups(text: str) -> str | None:
-    """A rule file's group sequence (after its comment header and `groups:`), where the writer laid it
-    out; None where it has another layout."""
+def _rule_file_groups(text: str) -> list[str] | None:
+    """The text of each group of a rule file (after its comment header and `groups:`), where the writer
+    laid it out; None where it has another layout."""
     lines = text.splitlines(keepends=True)
     index = 0
     while index < len(lines) and lines[index].startswith("#"):
         index += 1
     if index >= len(lines) or lines[index] != _GROUPS_KEY:
         return None
-    groups = "".join(lines[index + 1:])
-    return groups if _group_blocks(groups) is not None else None
+    return _group_blocks("".join(lines[index + 1:]))
 
 
-def _text_keys(groups: str) -> tuple[bytes, ...] | None:
+def _text_keys(blocks: list[str]) -> tuple[bytes, ...]:
     """A digest of each group's text: equal digests, the same bytes under `groups:`, the same groups."""
-    blocks = _group_blocks(groups)
-    return None if blocks is None else tuple(hashlib.sha256(block.encode("utf-8")).digest() for block in blocks)
+    return tuple(hashlib.sha256(block.encode("utf-8")).digest() for block in blocks)
 
 
 def _parsed(path: str, text: str) -> _Parsed:
@@ -364,16 +364,15 @@ def _parsed(path: str, text: str) -> _Parsed:
     groups are the same bytes as groups of an object is covered by that object's check. A file of any
     other layout is parsed into Python data, and an object's groups written again for promtool."""
     rule_object, rule_file = _is_prometheus_rule(path), _is_rule_file(path)
-    groups = None
-    if _SyntaxParser is not None:
-        groups = _object_groups_text(text) if rule_object else _rule_file_groups(text) if rule_file else None
-    if groups is not None:
+    found: tuple[str | None, list[str]] | None = None   # (the groups for promtool, each group's text)
+    if _SyntaxParser is not None and rule_object:
+        found = _object_groups_text(text)
+    elif _SyntaxParser is not None and rule_file:
+        blocks = _rule_file_groups(text)
+        found = None if blocks is None else (None, blocks)
+    if found is not None:
         _, problem = _parse_one(path, text, documents=False)
-        if problem:
-            return _Parsed(problem)
-        if rule_object:
-            return _Parsed(rule_text=groups, group_keys=_text_keys(groups[len(_GROUPS_KEY):]))
-        return _Parsed(group_keys=_text_keys(groups))
+        return _Parsed(problem) if problem else _Parsed(rule_text=found[0], group_keys=_text_keys(found[1]))
     documents, problem = _parse_one(path, text, rule_object or rule_file)
     if problem or documents is None:
         return _Parsed(problem)
